@@ -1,0 +1,60 @@
+from datetime import date
+
+import pytest
+
+from tracker.periods import PeriodError, parse_period
+
+
+def test_calendar_year_covers_january_to_december():
+    p = parse_period("2025")
+    assert (p.start, p.end, p.months) == (date(2025, 1, 1), date(2025, 12, 31), 12)
+
+
+def test_microsoft_fiscal_2025_is_july_2024_to_june_2025():
+    p = parse_period("FY2025", fy_end_month=6)
+    assert (p.start, p.end, p.months) == (date(2024, 7, 1), date(2025, 6, 30), 12)
+
+
+def test_oracle_fiscal_2026_ends_in_may_2026():
+    p = parse_period("fy 2026", fy_end_month=5)
+    assert (p.label, p.start, p.end) == ("FY2026", date(2025, 6, 1), date(2026, 5, 31))
+
+
+def test_fiscal_year_of_a_december_company_is_the_calendar_year():
+    fiscal, calendar = parse_period("FY2025", 12), parse_period("2025", 12)
+    assert (fiscal.first_month, fiscal.last_month) == (calendar.first_month, calendar.last_month)
+
+
+def test_multi_year_span_counts_every_month():
+    p = parse_period("2025-2027")
+    assert (p.start, p.end, p.months) == (date(2025, 1, 1), date(2027, 12, 31), 36)
+
+
+def test_fiscal_span_uses_fiscal_year_end():
+    p = parse_period("FY2026-FY2028", fy_end_month=3)
+    assert (p.start, p.end, p.months) == (date(2025, 4, 1), date(2028, 3, 31), 36)
+
+
+def test_explicit_months():
+    p = parse_period("2025-03/2026-02")
+    assert (p.start, p.end, p.months) == (date(2025, 3, 1), date(2026, 2, 28), 12)
+
+
+def test_en_dash_and_spaces_are_accepted():
+    assert parse_period(" 2025 – 2027 ").label == "2025-2027"
+
+
+@pytest.mark.parametrize(
+    ("label", "fragment"),
+    [
+        ("", "empty"),
+        ("next year", "not understood"),
+        ("2027-2025", "ends before it starts"),
+        ("2025-13/2026-01", "month out of range"),
+        ("1850", "outside"),
+        ("2000-2030", "longer than 20 years"),
+    ],
+)
+def test_bad_periods_are_refused_with_a_reason(label, fragment):
+    with pytest.raises(PeriodError, match=fragment):
+        parse_period(label)

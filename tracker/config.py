@@ -1,0 +1,48 @@
+"""Where the database, seed and FX files are, from the environment or defaults.
+
+The embedded default is a SQLite file in the user's home so that the dashboard and the
+CLI see the same data wherever they are started; ``DATABASE_URL`` switches to a shared
+server (PostgreSQL) for the multi-user deployment.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+def database_url() -> str:
+    """``DATABASE_URL`` if set, else a SQLite file at ``CAPEX_DB_PATH`` or the default."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        # SQLAlchemy wants an explicit driver; accept the common postgres:// spelling.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+    path = Path(os.environ.get("CAPEX_DB_PATH", Path.home() / ".capex-tracker" / "capex.sqlite"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def seed_path() -> Path:
+    return Path(os.environ.get("CAPEX_SEED_PATH", DATA_DIR / "seed.csv"))
+
+
+def fx_path() -> Path:
+    return Path(os.environ.get("CAPEX_FX_PATH", DATA_DIR / "fx_rates.csv"))
+
+
+def current_user() -> str:
+    """Who is making a change, for the edit history: ``CAPEX_USER`` or the login name."""
+    user = os.environ.get("CAPEX_USER", "").strip()
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

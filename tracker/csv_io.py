@@ -1,0 +1,138 @@
+"""Read and write announcement CSV files.
+
+Files are read as text only (every cell a string) so validation sees exactly what the
+analyst typed; a UTF-8 byte-order mark is accepted, other encodings are refused with
+the position of the first bad byte rather than guessed. On export, text cells that a
+spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR) get a leading
+apostrophe, and import removes exactly that apostrophe again, so an export reads back
+unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import BinaryIO
+
+import pandas as pd
+
+from tracker.validation import ALL_COLUMNS, REQUIRED_COLUMNS
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+TEXT_COLUMNS = ("company", "ticker", "country", "period", "source_url", "notes")
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+class CsvFormatError(ValueError):
+    """The file as a whole cannot be read; nothing from it was saved."""
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CsvFormatError(
+            f"file is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}); "
+            "save it as 'CSV UTF-8' and try again"
+        ) from None
+
+
+def read_announcements_csv(source: str | Path | bytes | BinaryIO) -> pd.DataFrame:
+    """Read an announcements CSV into a DataFrame of stripped strings.
+
+    Raises :class:`CsvFormatError` for an unreadable file, missing required columns or
+    unexpected columns (a misspelt header would otherwise drop a column silently).
+    """
+    if isinstance(source, bytes):
+        data = source
+    elif isinstance(source, str | Path):
+        data = Path(source).read_bytes()
+    else:
+        data = source.read()
+    if len(data) > MAX_FILE_BYTES:
+        raise CsvFormatError(f"file is larger than {MAX_FILE_BYTES // 2**20} MiB")
+    text = _decode(data)
+    if not text.strip():
+        raise CsvFormatError("file is empty; expected a header line with " + ", ".join(ALL_COLUMNS))
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skipinitialspace=False,
+        )
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise CsvFormatError(f"file is not valid CSV: {exc}") from None
+
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in ALL_COLUMNS]
+    problems = []
+    if missing:
+        problems.append("missing column(s): " + ", ".join(missing))
+    if extra:
+        problems.append("unexpected column(s): " + ", ".join(extra))
+    if len(set(frame.columns)) != len(frame.columns):
+        problems.append("a column appears twice in the header")
+    if problems:
+        raise CsvFormatError("; ".join(problems) + ". Expected columns: " + ", ".join(ALL_COLUMNS))
+    for column in ALL_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
+    frame = frame[list(ALL_COLUMNS)]
+    for column in TEXT_COLUMNS:
+        frame[column] = unescape_formulas(frame[column])
+    return frame
+
+
+def escape_formulas(values: pd.Series) -> pd.Series:
+    text = values.fillna("").astype(str)
+    risky = text.str.startswith(FORMULA_PREFIXES)
+    return text.where(~risky, "'" + text)
+
+
+def unescape_formulas(values: pd.Series) -> pd.Series:
+    text = values.astype(str)
+    escaped = text.str.startswith("'") & text.str[1:].str.startswith(FORMULA_PREFIXES)
+    return text.where(~escaped, text.str[1:])
+
+
+def _format_amount(values: pd.Series) -> pd.Series:
+    return values.map(lambda v: f"{v:.10g}")
+
+
+def announcements_to_csv(frame: pd.DataFrame) -> str:
+    """Announcements (as from :func:`tracker.repository.announcements_frame`) as CSV text
+    in the import format."""
+    out = pd.DataFrame(
+        {
+            "company": frame["company"],
+            "ticker": frame["ticker"].fillna(""),
+            "country": frame["country"],
+            "fy_end_month": frame["fy_end_month"].astype(int).astype(str),
+            "kind": frame["kind"],
+            "scope": frame["scope"],
+            "period": frame["period"],
+            "amount_low": _format_amount(frame["amount_low"]),
+            "amount_high": _format_amount(frame["amount_high"]),
+            "currency": frame["currency"],
+            "announced_on": pd.to_datetime(frame["announced_on"]).dt.strftime("%Y-%m-%d"),
+            "source_url": frame["source_url"],
+            "notes": frame["notes"].fillna(""),
+        },
+        columns=list(ALL_COLUMNS),
+    )
+    for column in TEXT_COLUMNS:
+        out[column] = escape_formulas(out[column])
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def table_to_csv(frame: pd.DataFrame) -> str:
+    """Any table (e.g. the annual comparison) as CSV, formula-escaped."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = escape_formulas(out[column])
+    return out.to_csv(index=False, lineterminator="\n")

@@ -1,0 +1,71 @@
+"""Engine creation, schema and first-run seeding, for SQLite and PostgreSQL alike.
+
+SQLite runs in WAL mode with a busy timeout so that the dashboard and a CLI import (or
+two analysts' processes) can write to one file without "database is locked" errors.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from tracker.config import database_url, seed_path
+from tracker.models import Announcement, Company
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """A new engine for ``url`` (default: :func:`tracker.config.database_url`)."""
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Bring the schema to the latest migration."""
+    from tracker.migrations import upgrade
+
+    upgrade(engine)
+
+
+def is_empty(engine: Engine) -> bool:
+    with Session(engine) as session:
+        companies = session.exec(select(func.count()).select_from(Company)).one()[0]
+        announcements = session.exec(select(func.count()).select_from(Announcement)).one()[0]
+    return companies == 0 and announcements == 0
+
+
+def init_db(engine: Engine, seed: bool = True) -> None:
+    """Create the schema and, on a brand-new database, load ``data/seed.csv``."""
+    ensure_schema(engine)
+    if seed and is_empty(engine):
+        from tracker.csv_io import read_announcements_csv
+        from tracker.repository import import_frame
+
+        import_frame(engine, read_announcements_csv(seed_path()), user="seed")
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    engine = make_engine(url)
+    init_db(engine)
+    return engine
+
+
+def get_engine() -> Engine:
+    """The process-wide engine for the configured database, initialized and seeded."""
+    return _engine_for(database_url())

@@ -1,0 +1,423 @@
+"""Every read and write of announcements; the dashboard and CLI go through here.
+
+Writes are all-or-nothing: a batch is validated first (see :mod:`tracker.validation`),
+checked against live rows for duplicates, then inserted in one transaction. Deletes are
+soft and edits keep the old values in ``announcement_change``, so no figure is ever
+lost.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from tracker.config import current_user
+from tracker.fx import FxTable, default_fx
+from tracker.models import Announcement, AnnouncementChange, Company, utcnow
+from tracker.validation import ALL_COLUMNS, ValidationResult, duplicate_key, validate_frame
+
+EDITABLE_FIELDS = (
+    "kind",
+    "scope",
+    "period",
+    "amount_low",
+    "amount_high",
+    "currency",
+    "announced_on",
+    "source_url",
+    "notes",
+)
+
+
+class ValidationFailed(ValueError):
+    """A batch had errors; nothing was saved. ``result.errors`` lists them."""
+
+    def __init__(self, result: ValidationResult):
+        self.result = result
+        lines = [
+            f"line {r.line}: {r.field}: {r.message}" for r in result.errors.head(20).itertuples()
+        ]
+        more = len(result.errors) - len(lines)
+        if more > 0:
+            lines.append(f"... and {more} more")
+        super().__init__("nothing was saved:\n" + "\n".join(lines))
+
+
+class NotFound(LookupError):
+    pass
+
+
+@dataclass
+class ImportReport:
+    inserted: int
+    companies_created: int
+    ids: list[int]
+
+
+def companies_frame(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(
+            select(
+                Company.id,
+                Company.name,
+                Company.country,
+                Company.fiscal_year_end_month,
+                Company.ticker,
+            ),
+            conn,
+        )
+
+
+def announcements_frame(engine: Engine, include_deleted: bool = False) -> pd.DataFrame:
+    """Announcements joined with their company, one row each, ordered by id."""
+    stmt = (
+        select(
+            Announcement.id,
+            Company.name.label("company"),
+            Company.ticker,
+            Company.country,
+            Company.fiscal_year_end_month.label("fy_end_month"),
+            Announcement.kind,
+            Announcement.scope,
+            Announcement.period,
+            Announcement.period_start,
+            Announcement.period_end,
+            Announcement.amount_low,
+            Announcement.amount_high,
+            Announcement.currency,
+            Announcement.announced_on,
+            Announcement.source_url,
+            Announcement.notes,
+            Announcement.created_at,
+            Announcement.created_by,
+            Announcement.updated_at,
+            Announcement.deleted_at,
+            Announcement.deleted_by,
+        )
+        .join(Company, Company.id == Announcement.company_id)
+        .order_by(Announcement.id)
+    )
+    if not include_deleted:
+        stmt = stmt.where(Announcement.deleted_at.is_(None))
+    with engine.connect() as conn:
+        frame = pd.read_sql(stmt, conn)
+    for column in ("period_start", "period_end", "announced_on"):
+        frame[column] = pd.to_datetime(frame[column]).dt.date
+    return frame
+
+
+def data_version(engine: Engine) -> tuple:
+    """Changes whenever any announcement is added, edited or deleted (cache key)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(func.count(Announcement.id), func.max(Announcement.updated_at))
+        ).one()
+        changes = conn.execute(select(func.max(AnnouncementChange.id))).scalar()
+    return (int(row[0]), str(row[1]), changes)
+
+
+def _existing_duplicates(engine: Engine, valid: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``valid`` that repeat a live stored announcement, with its id."""
+    if valid.empty:
+        return valid.assign(existing_id=pd.Series(dtype=int))
+    names = sorted(set(valid["company"]))
+    stmt = (
+        select(
+            Announcement.id.label("existing_id"),
+            Company.name.label("company"),
+            Announcement.period,
+            Announcement.announced_on,
+            Announcement.amount_low,
+            Announcement.amount_high,
+            Announcement.currency,
+        )
+        .join(Company, Company.id == Announcement.company_id)
+        .where(Announcement.deleted_at.is_(None))
+    )
+    if len(names) <= 500:
+        stmt = stmt.where(Company.name.in_(names))
+    with engine.connect() as conn:
+        stored = pd.read_sql(stmt, conn)
+    if stored.empty:
+        return valid.iloc[0:0].assign(existing_id=pd.Series(dtype=int))
+    stored["announced_on"] = pd.to_datetime(stored["announced_on"]).dt.date
+    lookup = pd.Series(stored["existing_id"].to_numpy(), index=duplicate_key(stored))
+    lookup = lookup[~lookup.index.duplicated()]
+    hits = duplicate_key(valid).map(lookup)
+    return valid[hits.notna()].assign(existing_id=hits[hits.notna()].astype(int))
+
+
+def check_frame(
+    engine: Engine,
+    raw: pd.DataFrame,
+    fx: FxTable | None = None,
+    today: date | None = None,
+    first_line: int = 2,
+) -> ValidationResult:
+    """Validate raw rows and flag repeats of stored announcements; writes nothing."""
+    result = validate_frame(raw, companies_frame(engine), fx or default_fx(), today, first_line)
+    dups = _existing_duplicates(engine, result.valid)
+    if not dups.empty:
+        dup_errors = pd.DataFrame(
+            {
+                "line": dups["line"],
+                "field": "company",
+                "message": "already stored as announcement #"
+                + dups["existing_id"].astype(str)
+                + " (same company, amount, period and date)",
+            }
+        )
+        result = ValidationResult(
+            result.valid[~result.valid["line"].isin(dups["line"])].reset_index(drop=True),
+            pd.concat([result.errors, dup_errors], ignore_index=True)
+            .sort_values("line", kind="stable")
+            .reset_index(drop=True),
+        )
+    return result
+
+
+def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int], int]:
+    """Ids for every company in ``valid``, creating the new ones."""
+    names = sorted(set(valid["company"]))
+    rows = session.execute(select(Company.name, Company.id).where(Company.name.in_(names)))
+    ids = {name: cid for name, cid in rows}
+    new = valid[~valid["company"].isin(ids)].drop_duplicates("company")
+    for row in new.itertuples():
+        # A savepoint per company: if a concurrent writer created it first, reuse theirs.
+        try:
+            with session.begin_nested():
+                company = Company(
+                    name=row.company,
+                    country=row.country,
+                    fiscal_year_end_month=int(row.fy_end_month),
+                    ticker=row.ticker or None,
+                )
+                session.add(company)
+                session.flush()
+                ids[row.company] = company.id
+        except IntegrityError:
+            ids[row.company] = session.execute(
+                select(Company.id).where(Company.name == row.company)
+            ).scalar_one()
+    return ids, len(new)
+
+
+def save_valid(engine: Engine, valid: pd.DataFrame, user: str | None = None) -> ImportReport:
+    """Insert already-validated rows in one transaction (all or none)."""
+    if valid.empty:
+        return ImportReport(0, 0, [])
+    user = user or current_user()
+    now = utcnow()
+    with Session(engine) as session:
+        try:
+            ids, created = _company_ids(session, valid)
+            records = pd.DataFrame(
+                {
+                    "company_id": valid["company"].map(ids).astype(int),
+                    "kind": valid["kind"],
+                    "scope": valid["scope"],
+                    "amount_low": valid["amount_low"].astype(float),
+                    "amount_high": valid["amount_high"].astype(float),
+                    "currency": valid["currency"],
+                    "period": valid["period"],
+                    "period_start": valid["period_start"],
+                    "period_end": valid["period_end"],
+                    "announced_on": valid["announced_on"],
+                    "source_url": valid["source_url"],
+                    "notes": valid["notes"],
+                }
+            ).to_dict("records")
+            stamp = {"created_at": now, "created_by": user, "updated_at": now}
+            for record in records:
+                record.update(stamp)
+            new_ids = list(
+                session.execute(
+                    insert(Announcement).returning(Announcement.id, sort_by_parameter_order=True),
+                    records,
+                ).scalars()
+            )
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            raise
+    return ImportReport(len(records), created, new_ids)
+
+
+def import_frame(
+    engine: Engine,
+    raw: pd.DataFrame,
+    user: str | None = None,
+    skip_invalid: bool = False,
+    today: date | None = None,
+) -> ImportReport:
+    """Validate and save raw rows. With errors, saves nothing unless ``skip_invalid``."""
+    for attempt in range(3):
+        result = check_frame(engine, raw, today=today)
+        if not result.ok and not skip_invalid:
+            raise ValidationFailed(result)
+        try:
+            return save_valid(engine, result.valid, user)
+        except IntegrityError:
+            # Another writer stored the same announcement between check and insert;
+            # check again so the message names the stored row.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def add_announcement(engine: Engine, fields: dict[str, str], user: str | None = None) -> int:
+    """Add one announcement from form/CLI fields; returns its id."""
+    raw = pd.DataFrame([{c: str(fields.get(c, "") or "") for c in ALL_COLUMNS}])
+    report = import_frame(engine, raw, user)
+    return report.ids[0]
+
+
+def _row_values(row: Announcement) -> dict:
+    return {
+        f: (v.isoformat() if isinstance(v, date) else v)
+        for f in EDITABLE_FIELDS
+        for v in [getattr(row, f)]
+    }
+
+
+def _get_live(session: Session, announcement_id: int) -> Announcement:
+    row = session.get(Announcement, announcement_id)
+    if row is None:
+        raise NotFound(f"no announcement #{announcement_id}")
+    return row
+
+
+def update_announcement(
+    engine: Engine,
+    announcement_id: int,
+    changes: dict[str, str],
+    user: str | None = None,
+    today: date | None = None,
+) -> None:
+    """Edit fields of a live announcement, keeping the old values in the history."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError("cannot edit: " + ", ".join(sorted(unknown)))
+    user = user or current_user()
+    frame = announcements_frame(engine)
+    current = frame[frame["id"] == announcement_id]
+    if current.empty:
+        raise NotFound(f"no live announcement #{announcement_id}")
+    merged = {c: str(v) for c, v in current.iloc[0].items() if c in ALL_COLUMNS}
+    merged["fy_end_month"] = str(int(current.iloc[0]["fy_end_month"]))
+    merged.update({k: str(v) for k, v in changes.items()})
+    raw = pd.DataFrame([merged])[list(ALL_COLUMNS)]
+    # Validate against everything except the row itself.
+    result = validate_frame(raw, companies_frame(engine), default_fx(), today)
+    if not result.ok:
+        raise ValidationFailed(result)
+    others = _existing_duplicates(engine, result.valid)
+    others = others[others["existing_id"] != announcement_id]
+    if not others.empty:
+        result.errors = pd.DataFrame(
+            {
+                "line": [2],
+                "field": ["company"],
+                "message": [f"would duplicate announcement #{others['existing_id'].iloc[0]}"],
+            }
+        )
+        raise ValidationFailed(result)
+    new = result.valid.iloc[0]
+    with Session(engine) as session:
+        row = _get_live(session, announcement_id)
+        old = _row_values(row)
+        for f in EDITABLE_FIELDS:
+            setattr(row, f, new[f])
+        row.period_start, row.period_end = new["period_start"], new["period_end"]
+        row.updated_at = utcnow()
+        session.add(
+            AnnouncementChange(
+                announcement_id=announcement_id,
+                action="update",
+                changed_by=user,
+                old_values=old,
+                new_values=_row_values(row),
+            )
+        )
+        session.commit()
+
+
+def delete_announcement(
+    engine: Engine, announcement_id: int, user: str | None = None, reason: str = ""
+) -> None:
+    """Hide an announcement from every view; it stays in the database and the history."""
+    _set_deleted(engine, announcement_id, user or current_user(), deleted=True, reason=reason)
+
+
+def restore_announcement(engine: Engine, announcement_id: int, user: str | None = None) -> None:
+    _set_deleted(engine, announcement_id, user or current_user(), deleted=False, reason="")
+
+
+def _set_deleted(engine: Engine, announcement_id: int, user: str, deleted: bool, reason: str):
+    with Session(engine) as session:
+        row = _get_live(session, announcement_id)
+        if (row.deleted_at is not None) == deleted:
+            state = "already deleted" if deleted else "not deleted"
+            raise ValueError(f"announcement #{announcement_id} is {state}")
+        old = _row_values(row) | {"deleted_at": str(row.deleted_at) if row.deleted_at else None}
+        now = utcnow()
+        session.execute(
+            update(Announcement)
+            .where(Announcement.id == announcement_id)
+            .values(
+                deleted_at=now if deleted else None,
+                deleted_by=user if deleted else None,
+                updated_at=now,
+            )
+        )
+        session.add(
+            AnnouncementChange(
+                announcement_id=announcement_id,
+                action="delete" if deleted else "restore",
+                changed_by=user,
+                old_values=old,
+                new_values={"deleted_at": str(now) if deleted else None, "reason": reason},
+            )
+        )
+        session.commit()
+
+
+def history_frame(engine: Engine, announcement_id: int | None = None) -> pd.DataFrame:
+    """Edits, deletes and restores, newest first."""
+    stmt = select(
+        AnnouncementChange.id,
+        AnnouncementChange.announcement_id,
+        AnnouncementChange.action,
+        AnnouncementChange.changed_at,
+        AnnouncementChange.changed_by,
+        AnnouncementChange.old_values,
+        AnnouncementChange.new_values,
+    ).order_by(AnnouncementChange.id.desc())
+    if announcement_id is not None:
+        stmt = stmt.where(AnnouncementChange.announcement_id == announcement_id)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).mappings().all()
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "id",
+            "announcement_id",
+            "action",
+            "changed_at",
+            "changed_by",
+            "old_values",
+            "new_values",
+        ],
+    )
+    for column in ("old_values", "new_values"):
+        frame[column] = frame[column].map(
+            lambda v: json.dumps(v, sort_keys=True) if not isinstance(v, str) else v
+        )
+    return frame

@@ -1,0 +1,353 @@
+"""Validate announcements in bulk: one vectorized pass for a CSV file or a form.
+
+Every rule runs column-wise over a DataFrame of raw strings and yields
+``(line, field, message)`` rows, so a 100k-row import costs a handful of pandas
+operations and the dashboard form shows the same message next to the same field that
+the CLI prints for a file. Nothing here touches the database: the known companies are
+passed in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+
+from tracker.fx import FxTable
+from tracker.models import Kind, Scope
+from tracker.periods import PeriodError, month_start, parse_period
+
+REQUIRED_COLUMNS = (
+    "company",
+    "kind",
+    "scope",
+    "period",
+    "amount_low",
+    "currency",
+    "announced_on",
+    "source_url",
+)
+OPTIONAL_COLUMNS = ("ticker", "country", "fy_end_month", "amount_high", "notes")
+ALL_COLUMNS = (
+    "company",
+    "ticker",
+    "country",
+    "fy_end_month",
+    "kind",
+    "scope",
+    "period",
+    "amount_low",
+    "amount_high",
+    "currency",
+    "announced_on",
+    "source_url",
+    "notes",
+)
+MAX_USD_BN = 10_000.0  # USD 10 trillion: above any real announcement, catches unit slips
+MAX_TEXT = 2000
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass
+class ValidationResult:
+    """Rows that passed (typed, canonical) and one row per problem found."""
+
+    valid: pd.DataFrame
+    errors: pd.DataFrame  # columns: line, field, message
+
+    @property
+    def ok(self) -> bool:
+        return self.errors.empty
+
+    def messages_by_field(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for field, message in zip(self.errors["field"], self.errors["message"], strict=True):
+            out.setdefault(field, []).append(message)
+        return out
+
+
+class _Errors:
+    def __init__(self, lines: pd.Series):
+        self._lines = lines
+        self._parts: list[pd.DataFrame] = []
+
+    def add(self, mask: pd.Series | np.ndarray, field: str, message: str | pd.Series) -> None:
+        mask = pd.Series(mask, index=self._lines.index).fillna(False).astype(bool)
+        if not mask.any():
+            return
+        msgs = message[mask] if isinstance(message, pd.Series) else message
+        self._parts.append(
+            pd.DataFrame({"line": self._lines[mask], "field": field, "message": msgs})
+        )
+
+    def frame(self) -> pd.DataFrame:
+        if not self._parts:
+            return pd.DataFrame({"line": pd.Series(dtype=int), "field": [], "message": []})
+        return pd.concat(self._parts, ignore_index=True).sort_values("line", kind="stable")
+
+
+def _text(raw: pd.DataFrame, column: str) -> pd.Series:
+    if column not in raw.columns:
+        return pd.Series("", index=raw.index, dtype=object)
+    return raw[column].fillna("").astype(str).str.strip()
+
+
+def _valid_url(url: str) -> bool:
+    if not url or any(ch.isspace() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and "." in parts.netloc
+
+
+def validate_frame(
+    raw: pd.DataFrame,
+    companies: pd.DataFrame,
+    fx: FxTable,
+    today: date | None = None,
+    first_line: int = 2,
+) -> ValidationResult:
+    """Check raw announcement rows (strings, as read from CSV or a form).
+
+    ``companies`` has columns name, country, fiscal_year_end_month, ticker for the
+    companies already stored. ``first_line`` is the file line of the first data row
+    (2 for a CSV with a header), so messages point at the line an analyst sees.
+    """
+    today = today or date.today()
+    raw = raw.reset_index(drop=True)
+    lines = pd.Series(np.arange(len(raw)) + first_line, index=raw.index)
+    err = _Errors(lines)
+
+    # Company: match stored companies case-insensitively and keep their spelling.
+    company = _text(raw, "company")
+    err.add(company == "", "company", "company is required")
+    err.add(company.str.len() > 120, "company", "company name is longer than 120 characters")
+    known = companies.assign(key=companies["name"].str.casefold()).set_index("key")
+    key = company.str.casefold()
+    exists = key.isin(known.index)
+    stored = known.reindex(key)
+    stored.index = raw.index
+    canonical_company = company.where(~exists, stored["name"])
+
+    country = _text(raw, "country").str.upper()
+    bad_country = (country != "") & ~country.str.match(_COUNTRY)
+    err.add(bad_country, "country", "country must be a two-letter ISO code such as US or CN")
+    err.add(
+        ~exists & (country == "") & (company != ""),
+        "country",
+        "country is required for a company not yet in the database",
+    )
+    conflict = exists & (country != "") & (country != stored["country"].fillna(""))
+    err.add(
+        conflict,
+        "country",
+        "country " + country + " conflicts with the stored " + stored["country"].fillna(""),
+    )
+    country = country.where(~exists, stored["country"])
+
+    fy_text = _text(raw, "fy_end_month")
+    fy_num = pd.to_numeric(fy_text.where(fy_text != ""), errors="coerce")
+    bad_fy = (fy_text != "") & ~(fy_num.between(1, 12) & (fy_num % 1 == 0))
+    err.add(bad_fy, "fy_end_month", "fiscal-year end month must be a whole number 1-12")
+    stored_fy = pd.to_numeric(stored["fiscal_year_end_month"], errors="coerce")
+    err.add(
+        exists & (fy_text != "") & ~bad_fy & (fy_num != stored_fy),
+        "fy_end_month",
+        "fiscal-year end month conflicts with the stored company",
+    )
+    fy = fy_num.where(~bad_fy).fillna(12).where(~exists, stored_fy).astype(int)
+
+    ticker = _text(raw, "ticker")
+    ticker = ticker.where(~exists | (ticker != ""), stored["ticker"].fillna(""))
+    err.add(ticker.str.len() > 20, "ticker", "ticker is longer than 20 characters")
+
+    # Vocabularies.
+    kind = _text(raw, "kind").str.lower()
+    kinds = [k.value for k in Kind]
+    err.add(~kind.isin(kinds), "kind", "kind must be one of " + ", ".join(kinds))
+    scope = _text(raw, "scope").str.lower()
+    scopes = [s.value for s in Scope]
+    err.add(~scope.isin(scopes), "scope", "scope must be one of " + ", ".join(scopes))
+
+    # Amounts, in billions of the announced currency.
+    low_text = _text(raw, "amount_low")
+    low = pd.to_numeric(low_text, errors="coerce")
+    err.add(low_text == "", "amount_low", "amount is required (billions, e.g. 62.5)")
+    err.add(
+        (low_text != "") & low.isna(),
+        "amount_low",
+        "amount '" + low_text + "' is not a number (use e.g. 62.5, in billions)",
+    )
+    err.add(low <= 0, "amount_low", "amount must be greater than zero")
+    high_text = _text(raw, "amount_high")
+    high = pd.to_numeric(high_text.where(high_text != ""), errors="coerce")
+    err.add(
+        (high_text != "") & high.isna(),
+        "amount_high",
+        "high amount '" + high_text + "' is not a number",
+    )
+    high = high.where(high_text != "", low)
+    err.add(
+        high < low,
+        "amount_high",
+        "high amount " + high.astype(str) + " is below the low amount " + low.astype(str),
+    )
+    for series in (low, high):
+        err.add(~np.isfinite(series.fillna(0)), "amount_low", "amount must be finite")
+
+    currency = _text(raw, "currency").str.upper()
+    bad_currency = ~currency.isin(fx.currencies)
+    err.add(
+        bad_currency,
+        "currency",
+        "unknown currency '"
+        + currency
+        + "'; the FX table knows "
+        + ", ".join(sorted(fx.currencies)),
+    )
+
+    announced_text = _text(raw, "announced_on")
+    announced = pd.to_datetime(announced_text, format="%Y-%m-%d", errors="coerce")
+    err.add(
+        announced.isna(),
+        "announced_on",
+        "announcement date '" + announced_text + "' is not a date (use YYYY-MM-DD)",
+    )
+    err.add(
+        announced > pd.Timestamp(today),
+        "announced_on",
+        "announcement date is in the future",
+    )
+
+    # Ceiling in USD, at the rate of the announcement year.
+    years = announced.dt.year.fillna(today.year).astype(int)
+    usd_high = high / fx.rates_for(currency, years)
+    err.add(
+        ~bad_currency & (usd_high > MAX_USD_BN),
+        "amount_high" if high_text.ne("").any() else "amount_low",
+        "amount is over USD 10 trillion; amounts are in billions",
+    )
+
+    # Periods: parse each distinct (label, fiscal-year end) once.
+    period_text = _text(raw, "period")
+    first = pd.Series(np.nan, index=raw.index)
+    last = pd.Series(np.nan, index=raw.index)
+    canonical_period = period_text.copy()
+    period_msg = pd.Series("", index=raw.index, dtype=object)
+    for (label, fy_end), idx in raw.groupby([period_text, fy]).groups.items():
+        try:
+            p = parse_period(label, int(fy_end))
+        except PeriodError as exc:
+            period_msg[idx] = str(exc)
+            continue
+        first[idx], last[idx], canonical_period[idx] = p.first_month, p.last_month, p.label
+    err.add(period_msg != "", "period", period_msg)
+
+    source = _text(raw, "source_url")
+    err.add(source == "", "source_url", "source URL is required")
+    err.add(
+        (source != "") & ~source.map(_valid_url),
+        "source_url",
+        "source URL '" + source + "' is not a valid http(s) address",
+    )
+    err.add(source.str.len() > MAX_TEXT, "source_url", "source URL is too long")
+    notes = _text(raw, "notes")
+    err.add(notes.str.len() > MAX_TEXT, "notes", f"notes are longer than {MAX_TEXT} characters")
+
+    valid = pd.DataFrame(
+        {
+            "line": lines,
+            "company": canonical_company,
+            "company_exists": exists,
+            "ticker": ticker,
+            "country": country,
+            "fy_end_month": fy,
+            "kind": kind,
+            "scope": scope,
+            "amount_low": low,
+            "amount_high": high,
+            "currency": currency,
+            "period": canonical_period,
+            "first_month": first,
+            "last_month": last,
+            "announced_on": announced.dt.date,
+            "source_url": source,
+            "notes": notes,
+        }
+    )
+
+    # Conflicting definitions of one new company inside the same file.
+    new = valid[~exists & (company != "")]
+    if not new.empty:
+        per_company = new.groupby(new["company"].str.casefold())
+        clash = per_company["country"].transform("nunique").gt(1) | per_company[
+            "fy_end_month"
+        ].transform("nunique").gt(1)
+        err.add(
+            valid.index.isin(new.index[clash.to_numpy()]),
+            "company",
+            "this new company is given different countries or fiscal-year ends in the file",
+        )
+
+    errors = err.frame()
+    bad_lines = set(errors["line"])
+    ok = valid[~valid["line"].isin(bad_lines)].copy()
+
+    # Duplicates inside the batch (the database check is the repository's).
+    dup_key = duplicate_key(ok)
+    first_line_of = ok.groupby(dup_key)["line"].transform("first")
+    dup = dup_key.duplicated()
+    if dup.any():
+        dup_errors = pd.DataFrame(
+            {
+                "line": ok["line"][dup],
+                "field": "company",
+                "message": "duplicate of line "
+                + first_line_of[dup].astype(str)
+                + " (same company, amount, period and date)",
+            }
+        )
+        errors = pd.concat([errors, dup_errors], ignore_index=True).sort_values(
+            "line", kind="stable"
+        )
+        ok = ok[~dup]
+
+    if not ok.empty:
+        ok["first_month"] = ok["first_month"].astype(int)
+        ok["last_month"] = ok["last_month"].astype(int)
+        ok["period_start"] = ok["first_month"].map(month_start)
+        ok["period_end"] = ok["last_month"].map(_month_end)
+    else:
+        ok["period_start"] = pd.Series(dtype=object)
+        ok["period_end"] = pd.Series(dtype=object)
+    return ValidationResult(ok.reset_index(drop=True), errors.reset_index(drop=True))
+
+
+def _month_end(index: int) -> date:
+    nxt = month_start(index + 1)
+    return date.fromordinal(nxt.toordinal() - 1)
+
+
+def duplicate_key(frame: pd.DataFrame) -> pd.Series:
+    """What makes two announcements the same: company, amount, currency, period, date."""
+    if frame.empty:
+        return pd.Series([], index=frame.index, dtype=object)
+    parts = [
+        frame["company"].astype(str).str.casefold(),
+        frame["period"].astype(str),
+        frame["announced_on"].astype(str),
+        frame["amount_low"].map("{:.6g}".format),
+        frame["amount_high"].map("{:.6g}".format),
+        frame["currency"].astype(str),
+    ]
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "|" + part
+    return key

@@ -1,0 +1,91 @@
+"""Tables the dashboard and CLI show, derived from :class:`tracker.normalize.AnnualView`.
+
+Kept out of the Streamlit app so that the CLI prints the same numbers the charts draw
+and the tests can check them without a browser.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tracker.normalize import AnnualView, with_usd
+
+
+def filter_annual(
+    frame: pd.DataFrame,
+    companies: list[str] | None = None,
+    countries: list[str] | None = None,
+    years: tuple[int, int] | None = None,
+) -> pd.DataFrame:
+    out = frame
+    if companies:
+        out = out[out["company"].isin(companies)]
+    if countries:
+        out = out[out["country"].isin(countries)]
+    if years:
+        out = out[out["year"].between(years[0], years[1])]
+    return out
+
+
+def comparison_table(headline: pd.DataFrame, measure: str = "mid") -> pd.DataFrame:
+    """Companies as rows, calendar years as columns (USD bn), plus year-over-year growth
+    in percent for each year that has a previous year to compare with."""
+    if headline.empty:
+        return pd.DataFrame(columns=["company"])
+    wide = headline.pivot_table(index="company", columns="year", values=measure, aggfunc="sum")
+    wide = wide.sort_index(axis=1)
+    years = list(wide.columns)
+    out = pd.DataFrame(index=wide.index)
+    for i, year in enumerate(years):
+        out[str(year)] = wide[year]
+        if i > 0 and years[i - 1] == year - 1:
+            prev = wide[year - 1]
+            out[f"{year} YoY %"] = np.where(prev > 0, (wide[year] / prev - 1) * 100, np.nan)
+    return out.reset_index()
+
+
+def overview_metrics(headline: pd.DataFrame, year: int, measure: str = "mid") -> dict:
+    rows = headline[headline["year"] == year]
+    if rows.empty:
+        return {"total": 0.0, "companies": 0, "largest": None, "largest_value": 0.0}
+    top = rows.loc[rows[measure].idxmax()]
+    return {
+        "total": float(rows[measure].sum()),
+        "companies": int(rows["company"].nunique()),
+        "largest": str(top["company"]),
+        "largest_value": float(top[measure]),
+    }
+
+
+def announced_vs_actual(view: AnnualView) -> pd.DataFrame:
+    """Latest guidance next to the reported actual, where both exist for a company-year
+    and scope, with the difference in percent of guidance."""
+    basis = view.by_basis
+    wide = basis.pivot_table(
+        index=["company", "scope", "year"], columns="kind", values="mid", aggfunc="sum"
+    )
+    if "guidance" not in wide or "actual" not in wide:
+        return pd.DataFrame(columns=["company", "scope", "year", "guidance", "actual", "diff %"])
+    both = wide.dropna(subset=["guidance", "actual"])[["guidance", "actual"]].copy()
+    both["diff %"] = (both["actual"] / both["guidance"] - 1) * 100
+    return both.reset_index()
+
+
+def with_revisions(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``revises_id``: the earlier announcement of the same company, scope, kind and
+    period that this one replaces (none for the first of a series)."""
+    out = frame.sort_values(["announced_on", "id"])
+    key = [out["company"], out["scope"], out["kind"], out["period"]]
+    out["revises_id"] = out.groupby(key)["id"].shift(1).astype("Int64")
+    return out.sort_values("id")
+
+
+def guidance_history(frame: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Every announcement as a point on its announcement date, in annual USD (billions),
+    with the series it belongs to, for the guidance-history chart."""
+    if as_of is not None:
+        frame = frame[pd.to_datetime(frame["announced_on"]) <= pd.Timestamp(as_of)]
+    usd = with_revisions(with_usd(frame))
+    usd["series"] = usd["period"] + " " + usd["kind"] + " (" + usd["scope"] + ")"
+    return usd.sort_values(["company", "series", "announced_on"])
