@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard import charts
 from tracker import repository as repo
+from tracker.config import database_url
 from tracker.csv_io import (
     CsvFormatError,
     announcements_to_csv,
@@ -29,6 +30,7 @@ from tracker.validation import ALL_COLUMNS
 from tracker.views import (
     announced_vs_actual,
     comparison_table,
+    coverage_table,
     filter_annual,
     guidance_history,
     overview_metrics,
@@ -41,8 +43,14 @@ MEASURE_LABELS = {"mid": "Midpoint", "low": "Low end", "high": "High end"}
 
 
 @st.cache_resource
-def engine():
+def _engine_for(url: str):
     return get_engine()
+
+
+def engine():
+    """The engine for the configured database (keyed by URL, so a changed
+    ``DATABASE_URL`` is never served a stale connection pool)."""
+    return _engine_for(database_url())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -148,6 +156,7 @@ def overview_tab(headline: pd.DataFrame, f: dict) -> None:
         m["largest"] or "–",
         money(m["largest_value"]) if m["largest"] else None,
         delta_color="off",
+        delta_arrow="off",
     )
     st.plotly_chart(
         charts.spend_by_company(headline, year, f["measure"]), width="stretch", key="chart_overview"
@@ -173,13 +182,17 @@ def comparison_tab(
 ) -> None:
     table = comparison_table(headline, f["measure"])
     st.subheader(f"Annual spend, USD bn / year ({MEASURE_LABELS[f['measure']].lower()})")
-    config = {
-        c: st.column_config.NumberColumn(c, format="%.1f %%" if "YoY" in c else "%.1f")
-        for c in table.columns
-        if c != "company"
-    }
     st.dataframe(
-        table, hide_index=True, width="stretch", column_config=config, key="comparison_table"
+        styled_comparison(table, coverage_table(headline)),
+        hide_index=True,
+        placeholder="–",
+        width="stretch",
+        key="comparison_table",
+    )
+    st.caption(
+        "Grey italic figures cover fewer than 12 months of the year (e.g. a fiscal year "
+        "that ends in May). Growth (YoY) is shown only between two full years of the same "
+        "scope and of the same kind (pledge vs. guidance/actual)."
     )
     st.download_button(
         "Download this table (CSV)",
@@ -208,6 +221,7 @@ def comparison_tab(
             ]
         ],
         hide_index=True,
+        placeholder="–",
         width="stretch",
         key="sources_table",
         column_config={
@@ -232,6 +246,7 @@ def comparison_tab(
         st.dataframe(
             vs,
             hide_index=True,
+            placeholder="–",
             width="stretch",
             key="vs_table",
             column_config={
@@ -239,6 +254,26 @@ def comparison_tab(
                 for c in ("guidance", "actual", "diff %")
             },
         )
+
+
+def styled_comparison(table: pd.DataFrame, coverage: pd.DataFrame):
+    """Blank for missing, one decimal, partial-coverage years greyed."""
+    months = coverage.set_index("company").reindex(table["company"])
+    months.index = table.index
+
+    def partial(column: pd.Series) -> list[str]:
+        if column.name not in months.columns:
+            return [""] * len(column)
+        return [
+            "color: #888; font-style: italic" if 0 < m < 12 else ""
+            for m in months[column.name].fillna(0)
+        ]
+
+    numeric = [c for c in table.columns if c != "company"]
+    pct = {c: "{:+.1f} %" for c in numeric if "YoY" in c}
+    return table.style.format(
+        {c: "{:.1f}" for c in numeric if "YoY" not in c} | pct, na_rep="–"
+    ).apply(partial, subset=numeric)
 
 
 def history_chart_tab(announcements: pd.DataFrame) -> None:
@@ -270,6 +305,7 @@ def history_chart_tab(announcements: pd.DataFrame) -> None:
             ]
         ],
         hide_index=True,
+        placeholder="–",
         width="stretch",
         key="history_rows",
         column_config={
@@ -307,6 +343,7 @@ def announcements_tab(announcements: pd.DataFrame) -> None:
             ]
         ],
         hide_index=True,
+        placeholder="–",
         width="stretch",
         key="announcements_table",
         column_config={"source_url": st.column_config.LinkColumn("Source")},
@@ -403,7 +440,12 @@ def add_tab(companies: pd.DataFrame) -> None:
         with c3:
             currencies = sorted(default_fx().currencies)
             currency = st.selectbox(
-                "Currency", currencies, index=currencies.index("USD"), key="add_currency"
+                "Currency",
+                currencies,
+                index=currencies.index("USD"),
+                key="add_currency",
+                accept_new_options=True,
+                help="ISO code; the FX table must know it.",
             )
             slots["currency"] = st.empty()
         announced = st.date_input("Announced on", value=date.today(), key="add_date")
@@ -460,7 +502,9 @@ def import_tab() -> None:
         "row(s) with errors."
     )
     if not result.ok:
-        st.dataframe(result.errors, hide_index=True, width="stretch", key="import_errors")
+        st.dataframe(
+            result.errors, hide_index=True, placeholder="–", width="stretch", key="import_errors"
+        )
     if not result.valid.empty and st.button(
         f"Save the {len(result.valid)} valid row(s)", key="import_confirm"
     ):
@@ -477,7 +521,9 @@ def history_tab() -> None:
     if history.empty:
         st.caption("No edits or deletes yet.")
     else:
-        st.dataframe(history, hide_index=True, width="stretch", key="history_table")
+        st.dataframe(
+            history, hide_index=True, placeholder="–", width="stretch", key="history_table"
+        )
     deleted = repo.announcements_frame(engine(), include_deleted=True)
     deleted = deleted[deleted["deleted_at"].notna()]
     if not deleted.empty:
@@ -496,6 +542,7 @@ def history_tab() -> None:
                 ]
             ],
             hide_index=True,
+            placeholder="–",
             width="stretch",
             key="deleted_table",
         )

@@ -29,10 +29,13 @@ def spend_by_company(headline: pd.DataFrame, year: int, measure: str) -> go.Figu
     rows = headline[headline["year"] == year].sort_values(measure, ascending=False)
     if rows.empty:
         return _empty(f"No announcements cover {year} with these filters")
+    is_range = rows["high"] > rows["low"]
     rows = rows.assign(
-        err_plus=rows["high"] - rows[measure],
-        err_minus=rows[measure] - rows["low"],
+        # Error bars only where a range was announced; a single figure gets none.
+        err_plus=(rows["high"] - rows[measure]).where(is_range),
+        err_minus=(rows[measure] - rows["low"]).where(is_range),
         coverage=rows["months"].astype(str) + "/12 months",
+        partial=rows["months"].map(lambda m: f"{m}/12 mo" if m < 12 else ""),
         basis_label=rows["basis"].map(lambda b: KIND_LABELS.get(b, b.title())),
     )
     fig = px.bar(
@@ -41,6 +44,7 @@ def spend_by_company(headline: pd.DataFrame, year: int, measure: str) -> go.Figu
         y=measure,
         color="basis",
         color_discrete_map=BASIS_COLORS,
+        text="partial",
         error_y="err_plus",
         error_y_minus="err_minus",
         hover_data={
@@ -55,6 +59,7 @@ def spend_by_company(headline: pd.DataFrame, year: int, measure: str) -> go.Figu
         labels={measure: UNIT, "company": "Company", "basis": "Basis"},
         title=f"Annual AI-infrastructure spend, {year} ({measure}, {UNIT})",
     )
+    fig.update_traces(textposition="outside", cliponaxis=False)
     fig.update_layout(
         xaxis_categoryorder="total descending", legend_title_text="Basis", margin={"t": 60}
     )

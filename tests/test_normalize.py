@@ -2,11 +2,17 @@
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from tests.helpers import announcement_frame, rows
 from tracker.normalize import annual_view
-from tracker.views import announced_vs_actual, comparison_table, guidance_history
+from tracker.views import (
+    announced_vs_actual,
+    comparison_table,
+    coverage_table,
+    guidance_history,
+)
 
 CNY_2025 = 7.19  # data/fx_rates.csv
 
@@ -192,3 +198,49 @@ def test_guidance_history_lists_every_revision_with_its_predecessor():
     history = guidance_history(announcement_frame(rows(*META_REVISIONS)))
     assert list(history["annual_mid_usd"]) == pytest.approx([62.5, 68, 69, 71])
     assert list(history["revises_id"].astype("float").fillna(0)) == [0, 1, 2, 3]
+
+
+def test_growth_is_only_shown_between_like_full_years():
+    guidance = {
+        "period": "2026",
+        "amount_low": "200",
+        "amount_high": "",
+        "announced_on": "2026-02-05",
+    }
+    actual = {
+        "kind": "actual",
+        "period": "2025",
+        "amount_low": "125",
+        "amount_high": "",
+        "announced_on": "2026-02-05",
+    }
+    pledge = {
+        "kind": "pledge",
+        "scope": "data_centers",
+        "period": "2026-2027",
+        "amount_low": "10",
+        "amount_high": "",
+        "announced_on": "2026-01-10",
+    }
+    half = {
+        "company": "Half",
+        "country": "US",
+        "period": "2026-07/2026-12",
+        "amount_low": "50",
+        "amount_high": "",
+        "announced_on": "2026-01-10",
+    }
+    full = {**half, "period": "2025", "amount_low": "80"}
+    view = annual_view(
+        announcement_frame(rows(guidance, actual, pledge, half, full)), date(2026, 3, 1)
+    )
+    table = comparison_table(view.headline).set_index("company")
+    # Guidance 2026 against the 2025 actual, same scope: +60 %.
+    assert table.loc["Meta", "2026 YoY %"] == pytest.approx(60)
+    # 2027 is only the data-center pledge (5/yr): no growth figure against capex.
+    assert table.loc["Meta", "2027"] == pytest.approx(5)
+    assert pd.isna(table.loc["Meta", "2027 YoY %"])
+    # A half-covered year is not compared with a full one.
+    assert pd.isna(table.loc["Half", "2026 YoY %"])
+    coverage = coverage_table(view.headline).set_index("company")
+    assert coverage.loc["Half", "2026"] == 6 and coverage.loc["Meta", "2026"] == 12

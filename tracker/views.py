@@ -30,19 +30,45 @@ def filter_annual(
 
 def comparison_table(headline: pd.DataFrame, measure: str = "mid") -> pd.DataFrame:
     """Companies as rows, calendar years as columns (USD bn), plus year-over-year growth
-    in percent for each year that has a previous year to compare with."""
+    in percent.
+
+    Growth is only shown between like figures: both years fully covered (12 months),
+    the same scope, and both pledges or both guidance/actuals. Otherwise a pledge that
+    only covers data centers would show as a 99% collapse of a company's capex.
+    """
     if headline.empty:
         return pd.DataFrame(columns=["company"])
     wide = headline.pivot_table(index="company", columns="year", values=measure, aggfunc="sum")
     wide = wide.sort_index(axis=1)
+    keyed = headline.assign(
+        like=np.where(
+            headline["months"] == 12,
+            headline["scope"] + "/" + np.where(headline["basis"] == "pledge", "pledge", "plan"),
+            "",
+        )
+    )
+    like = keyed.pivot_table(index="company", columns="year", values="like", aggfunc="first")
+    like = like.reindex(index=wide.index, columns=wide.columns).fillna("")
     years = list(wide.columns)
     out = pd.DataFrame(index=wide.index)
     for i, year in enumerate(years):
         out[str(year)] = wide[year]
         if i > 0 and years[i - 1] == year - 1:
             prev = wide[year - 1]
-            out[f"{year} YoY %"] = np.where(prev > 0, (wide[year] / prev - 1) * 100, np.nan)
+            comparable = (like[year] != "") & (like[year] == like[year - 1]) & (prev > 0)
+            out[f"{year} YoY %"] = np.where(comparable, (wide[year] / prev - 1) * 100, np.nan)
+    out.columns.name = None
     return out.reset_index()
+
+
+def coverage_table(headline: pd.DataFrame) -> pd.DataFrame:
+    """Months covered per company (rows) and year (columns), aligned with
+    :func:`comparison_table`, so partial years can be marked."""
+    if headline.empty:
+        return pd.DataFrame(columns=["company"])
+    wide = headline.pivot_table(index="company", columns="year", values="months", aggfunc="max")
+    wide.columns = [str(c) for c in wide.columns]
+    return wide.reset_index()
 
 
 def overview_metrics(headline: pd.DataFrame, year: int, measure: str = "mid") -> dict:
