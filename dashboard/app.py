@@ -28,7 +28,7 @@ from tracker.normalize import AnnualView, annual_view
 from tracker.periods import PERIOD_HELP
 from tracker.validation import ALL_COLUMNS
 from tracker.views import (
-    announced_vs_actual,
+    basis_table,
     comparison_table,
     coverage_table,
     filter_annual,
@@ -237,23 +237,25 @@ def comparison_tab(
         mime="text/csv",
         key="dl_annual",
     )
-    st.subheader("Announced vs actual")
-    vs = announced_vs_actual(view)
-    vs = filter_annual(vs, f["companies"], None, f["years"])
-    if vs.empty:
-        st.caption("No company-year has both guidance and a reported actual yet.")
-    else:
-        st.dataframe(
-            vs,
-            hide_index=True,
-            placeholder="–",
-            width="stretch",
-            key="vs_table",
-            column_config={
-                c: st.column_config.NumberColumn(c, format="%.1f")
-                for c in ("guidance", "actual", "diff %")
-            },
-        )
+    st.subheader("Pledges, guidance and actuals side by side")
+    st.caption(
+        "Each kind is resolved on its own (latest known at the as-of date) and they are "
+        "never added together; the headline above picks actual, else guidance, else pledge."
+    )
+    side = filter_annual(basis_table(view, f["measure"]), f["companies"], None, f["years"])
+    if f["countries"]:
+        side = side[side["company"].isin(headline["company"])]
+    st.dataframe(
+        side,
+        hide_index=True,
+        placeholder="–",
+        width="stretch",
+        key="basis_table",
+        column_config={
+            c: st.column_config.NumberColumn(c, format="%+.1f %%" if "%" in c else "%.1f")
+            for c in ("pledge", "guidance", "actual", "actual vs guidance %")
+        },
+    )
 
 
 def styled_comparison(table: pd.DataFrame, coverage: pd.DataFrame):

@@ -1,11 +1,13 @@
 """The ``capex`` command line against a real database."""
 
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tracker import repository as repo
 from tracker.cli import main
@@ -61,6 +63,11 @@ def test_add_then_list(configured_env, capsys):
     assert count() == before + 1
     assert main(["list", "--company", "baidu"]) == 0
     assert "Baidu" in capsys.readouterr().out
+    assert main(["list", "--company", "Meta", "--kind", "guidance"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert "revises_id" in listed[0]
+    # Meta's 2025 guidance: the first has no predecessor, the next three revise it.
+    assert sum(line.rstrip().endswith("<NA>") for line in listed[1:]) == 2  # 2025 + 2026
 
 
 def test_bad_add_exits_non_zero_and_saves_nothing(configured_env, capsys):
@@ -167,3 +174,28 @@ def test_entry_point_runs_as_a_program(configured_env):
     )
     assert done.returncode == 1
     assert "No such file" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("as_of", "low", "mid", "high", "basis"),
+    [
+        # Meta 2025: 60-65 (Jan 29), 64-72 (Apr 30), 66-72 (Jul 30), 70-72 (Oct 29),
+        # actual 72.22 (Jan 28, 2026). Never their sum (260-281).
+        ("2025-02-01", 60, 62.5, 65, "guidance"),
+        ("2025-05-15", 64, 68, 72, "guidance"),
+        ("2025-09-01", 66, 69, 72, "guidance"),
+        ("2025-12-31", 70, 71, 72, "guidance"),
+        ("2026-11-25", 72.22, 72.22, 72.22, "actual"),
+    ],
+)
+def test_cli_annual_totals_replay_meta_revisions(
+    configured_env, capsys, as_of, low, mid, high, basis
+):
+    assert main(["export", "--annual", "--as-of", as_of, "-"]) == 0
+    annual = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    meta = annual[(annual.company == "Meta") & (annual.year == 2025)].iloc[0]
+    assert (meta["low"], meta["mid"], meta["high"]) == pytest.approx((low, mid, high))
+    assert meta["basis"] == basis
+    assert main(["summary", "--as-of", as_of]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.strip().startswith("Meta"))
+    assert f"{mid:.2f}" in line

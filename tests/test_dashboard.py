@@ -57,7 +57,7 @@ TABLE_SIGNATURES = {
     # st.dataframe keys are not visible to AppTest, so tables are told apart by columns.
     "comparison": lambda c: c[:1] == ["company"] and any(x.isdigit() for x in c),
     "sources": lambda c: "announcement_id" in c and "source" in c,
-    "vs": lambda c: "diff %" in c,
+    "basis": lambda c: "actual vs guidance %" in c,
     "history_rows": lambda c: "annual_mid_usd" in c,
     "announcements": lambda c: "revises_id" in c and "notes" in c,
     "import_errors": lambda c: c == ["line", "field", "message"],
@@ -165,11 +165,28 @@ def test_guidance_history_shows_every_revision_in_the_seed(app):
     assert rows["revises_id"].notna().sum() == 3  # three revisions of 2025 guidance
 
 
-def test_announced_vs_actual_table(app):
+def test_pledge_guidance_and_actual_side_by_side(app):
     app.date_input(key="f_as_of").set_value(date(2026, 3, 1)).run()
-    vs = table(app, "vs").set_index(["company", "year"])
-    assert vs.loc[("Meta", 2025), "guidance"] == pytest.approx(71)
-    assert vs.loc[("Meta", 2025), "actual"] == pytest.approx(72.22)
+    side = table(app, "basis").set_index(["company", "scope", "year"])
+    meta = side.loc[("Meta", "total_capex", 2025)]
+    assert meta["guidance"] == pytest.approx(71)
+    assert meta["actual"] == pytest.approx(72.22)
+    assert meta["actual vs guidance %"] == pytest.approx((72.22 / 71 - 1) * 100)
+    # Amazon's UK pledge (GBP 8bn over 2024-2028 at 0.7825) is its own row, not added.
+    uk = side.loc[("Amazon", "data_centers", 2025)]
+    assert uk["pledge"] == pytest.approx(8 / 5 / 0.7825)
+    assert side.loc[("Amazon", "total_capex", 2025), "guidance"] == pytest.approx(125)
+
+
+@pytest.mark.parametrize(
+    "company", ["Meta", "Alphabet", "Amazon", "Microsoft", "Oracle", "Apple", "Alibaba"]
+)
+def test_guidance_history_chart_has_a_point_per_seed_announcement(app, company):
+    app.date_input(key="f_as_of").set_value(date(2026, 11, 25)).run()
+    app.selectbox(key="history_company").set_value(company).run()
+    points = sum(len(t["x"]) for t in chart_traces(app, "chart_history"))
+    seed = pd.read_csv(Path(APP).parent.parent / "data" / "seed.csv")
+    assert points == int((seed["company"] == company).sum())
 
 
 @pytest.fixture(autouse=True)

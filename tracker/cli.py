@@ -24,7 +24,7 @@ from tracker.csv_io import (
 from tracker.db import get_engine
 from tracker.normalize import MEASURES, annual_view
 from tracker.validation import ALL_COLUMNS
-from tracker.views import comparison_table
+from tracker.views import comparison_table, with_revisions
 
 
 def _date(text: str) -> date:
@@ -65,7 +65,9 @@ def _print_table(frame: pd.DataFrame) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    frame = repo.announcements_frame(get_engine(), include_deleted=args.include_deleted)
+    frame = with_revisions(
+        repo.announcements_frame(get_engine(), include_deleted=args.include_deleted)
+    )
     if args.company:
         frame = frame[frame["company"].str.casefold() == args.company.casefold()]
     if args.kind:
@@ -80,6 +82,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         "amount_high",
         "currency",
         "announced_on",
+        "revises_id",
     ]
     if args.include_deleted:
         columns.append("deleted_at")

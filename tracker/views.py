@@ -84,18 +84,30 @@ def overview_metrics(headline: pd.DataFrame, year: int, measure: str = "mid") ->
     }
 
 
+def basis_table(view: AnnualView, measure: str = "mid") -> pd.DataFrame:
+    """Pledge, guidance and actual side by side per company, scope and year (USD bn),
+    never added together, with the actual's difference from the latest guidance."""
+    basis = view.by_basis
+    wide = basis.pivot_table(
+        index=["company", "scope", "year"], columns="kind", values=measure, aggfunc="sum"
+    )
+    for kind in ("pledge", "guidance", "actual"):
+        if kind not in wide.columns:
+            wide[kind] = np.nan
+    out = wide[["pledge", "guidance", "actual"]].copy()
+    out["actual vs guidance %"] = (out["actual"] / out["guidance"] - 1) * 100
+    out.columns.name = None
+    return out.reset_index()
+
+
 def announced_vs_actual(view: AnnualView) -> pd.DataFrame:
     """Latest guidance next to the reported actual, where both exist for a company-year
     and scope, with the difference in percent of guidance."""
-    basis = view.by_basis
-    wide = basis.pivot_table(
-        index=["company", "scope", "year"], columns="kind", values="mid", aggfunc="sum"
+    table = basis_table(view).dropna(subset=["guidance", "actual"])
+    table = table.rename(columns={"actual vs guidance %": "diff %"})
+    return table[["company", "scope", "year", "guidance", "actual", "diff %"]].reset_index(
+        drop=True
     )
-    if "guidance" not in wide or "actual" not in wide:
-        return pd.DataFrame(columns=["company", "scope", "year", "guidance", "actual", "diff %"])
-    both = wide.dropna(subset=["guidance", "actual"])[["guidance", "actual"]].copy()
-    both["diff %"] = (both["actual"] / both["guidance"] - 1) * 100
-    return both.reset_index()
 
 
 def with_revisions(frame: pd.DataFrame) -> pd.DataFrame:
