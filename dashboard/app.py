@@ -66,6 +66,21 @@ def load_view(version: tuple, as_of: date, scopes: tuple[str, ...]) -> AnnualVie
     return annual_view(frame, as_of)
 
 
+def remember(*keys: str) -> None:
+    """Keep widget values of a tab while another tab is open.
+
+    Streamlit forgets the state of widgets that are not drawn in a run, and only the
+    open tab is drawn; so each value is mirrored under a private key and put back
+    before the widget is created again.
+    """
+    for key in keys:
+        shadow = f"_kept_{key}"
+        if key in st.session_state:
+            st.session_state[shadow] = st.session_state[key]
+        elif shadow in st.session_state:
+            st.session_state[key] = st.session_state[shadow]
+
+
 def money(value: float) -> str:
     return f"USD {value:,.1f} bn"
 
@@ -146,6 +161,9 @@ def overview_tab(headline: pd.DataFrame, f: dict) -> None:
         st.info("No announcements match the filters.")
         return
     default = date.today().year if date.today().year in years else years[-1]
+    remember("overview_year")
+    if st.session_state.get("overview_year") not in years:
+        st.session_state.pop("overview_year", None)
     year = st.selectbox("Year", years, index=years.index(default), key="overview_year")
     m = overview_metrics(headline, year, f["measure"])
     c1, c2, c3 = st.columns(3)
@@ -285,6 +303,9 @@ def history_chart_tab(announcements: pd.DataFrame) -> None:
         st.info("No announcements match the filters.")
         return
     default = companies.index("Meta") if "Meta" in companies else 0
+    remember("history_company")
+    if st.session_state.get("history_company") not in companies:
+        st.session_state.pop("history_company", None)
     company = st.selectbox("Company", companies, index=default, key="history_company")
     st.plotly_chart(
         charts.guidance_history_chart(history, company), width="stretch", key="chart_history"
@@ -352,7 +373,8 @@ def announcements_tab(announcements: pd.DataFrame) -> None:
     )
     st.download_button(
         "Download announcements (CSV, import format)",
-        announcements_to_csv(announcements),
+        # Built when clicked: the full list can be 100k rows.
+        lambda: announcements_to_csv(announcements),
         file_name="capex-announcements.csv",
         mime="text/csv",
         key="dl_raw",
@@ -392,6 +414,21 @@ FORM_FIELDS = (
 def add_tab(companies: pd.DataFrame) -> None:
     st.caption(
         "Amounts are in billions of the announced currency. " + PERIOD_HELP.capitalize() + "."
+    )
+    remember(
+        "add_company",
+        "add_new_name",
+        "add_country",
+        "add_fy_end",
+        "add_kind",
+        "add_scope",
+        "add_period",
+        "add_low",
+        "add_high",
+        "add_currency",
+        "add_date",
+        "add_source",
+        "add_notes",
     )
     slots: dict[str, st.delta_generator.DeltaGenerator] = {}
     with st.form("add_form", clear_on_submit=False):
@@ -526,8 +563,7 @@ def history_tab() -> None:
         st.dataframe(
             history, hide_index=True, placeholder="–", width="stretch", key="history_table"
         )
-    deleted = repo.announcements_frame(engine(), include_deleted=True)
-    deleted = deleted[deleted["deleted_at"].notna()]
+    deleted = repo.announcements_frame(engine(), only_deleted=True)
     if not deleted.empty:
         st.subheader("Deleted announcements")
         st.dataframe(
@@ -550,9 +586,13 @@ def history_tab() -> None:
         )
         target = st.selectbox("Restore", deleted["id"], key="restore_id")
         if st.button("Restore announcement", key="restore_button"):
-            repo.restore_announcement(engine(), int(target), user=user())
-            st.session_state["flash"] = f"Restored announcement #{int(target)}."
-            st.rerun()
+            try:
+                repo.restore_announcement(engine(), int(target), user=user())
+            except (repo.NotFound, ValueError) as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["flash"] = f"Restored announcement #{int(target)}."
+                st.rerun()
 
 
 def main() -> None:
@@ -581,34 +621,23 @@ def main() -> None:
     headline = filter_annual(view.headline, f["companies"], f["countries"], f["years"])
     announcements = filter_announcements(announcements_all, f)
 
-    tabs = st.tabs(
-        [
-            "Overview",
-            "Timeline",
-            "Comparison",
-            "Guidance history",
-            "Announcements",
-            "Add announcement",
-            "Import CSV",
-            "Edit history",
-        ]
-    )
-    with tabs[0]:
-        overview_tab(headline, f)
-    with tabs[1]:
-        timeline_tab(headline, announcements, f)
-    with tabs[2]:
-        comparison_tab(view, headline, announcements_all, f)
-    with tabs[3]:
-        history_chart_tab(announcements)
-    with tabs[4]:
-        announcements_tab(announcements)
-    with tabs[5]:
-        add_tab(repo.companies_frame(engine()))
-    with tabs[6]:
-        import_tab()
-    with tabs[7]:
-        history_tab()
+    renderers = {
+        "Overview": lambda: overview_tab(headline, f),
+        "Timeline": lambda: timeline_tab(headline, announcements, f),
+        "Comparison": lambda: comparison_tab(view, headline, announcements_all, f),
+        "Guidance history": lambda: history_chart_tab(announcements),
+        "Announcements": lambda: announcements_tab(announcements),
+        "Add announcement": lambda: add_tab(repo.companies_frame(engine())),
+        "Import CSV": import_tab,
+        "Edit history": history_tab,
+    }
+    # Only the open tab is rendered: the others cost nothing on a rerun. The open tab
+    # is kept in the URL (?tab=...), so a view can be shared as a link.
+    tabs = st.tabs(list(renderers), key="tab", on_change="rerun", bind="query-params")
+    for tab, render in zip(tabs, renderers.values(), strict=True):
+        if tab.open:
+            with tab:
+                render()
 
 
 main()

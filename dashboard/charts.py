@@ -83,60 +83,95 @@ def spend_over_time(headline: pd.DataFrame, measure: str) -> go.Figure:
     return fig
 
 
+MAX_TIMELINE_POINTS = 3000
+MAX_HISTORY_SERIES = 12
+
+
 def announcement_timeline(announcements: pd.DataFrame) -> go.Figure:
+    """When announcements were made; the newest few thousand when there are more."""
     if announcements.empty:
         return _empty("No announcements with these filters")
-    rows = announcements.assign(
-        amount=announcements["amount_low"].map("{:g}".format)
-        + announcements.apply(
-            lambda r: "" if r["amount_high"] == r["amount_low"] else f"-{r['amount_high']:g}",
-            axis=1,
-        )
+    rows = announcements.sort_values("announced_on").tail(MAX_TIMELINE_POINTS)
+    amount = rows["amount_low"].map("{:g}".format)
+    ranged = rows["amount_high"] > rows["amount_low"]
+    amount = amount.where(~ranged, amount + "-" + rows["amount_high"].map("{:g}".format))
+    hover = (
+        rows["company"]
+        + "<br>"
+        + rows["kind"]
         + " "
-        + announcements["currency"]
-        + " bn"
+        + rows["period"]
+        + ": "
+        + amount
+        + " "
+        + rows["currency"]
+        + " bn<br>"
+        + rows["scope"]
     )
-    fig = px.scatter(
-        rows,
-        x="announced_on",
-        y="company",
-        color="kind",
-        symbol="kind",
-        hover_data={"period": True, "amount": True, "scope": True},
-        labels={"announced_on": "Announced", "company": "Company", "kind": "Kind"},
-        title="When announcements were made",
+    fig = go.Figure()
+    for kind, part in rows.groupby("kind"):
+        fig.add_trace(
+            go.Scattergl(
+                x=pd.to_datetime(part["announced_on"]),
+                y=part["company"],
+                mode="markers",
+                name=KIND_LABELS.get(kind, kind),
+                text=hover[part.index],
+                hovertemplate="%{x|%Y-%m-%d}<br>%{text}<extra></extra>",
+                marker={"size": 10, "color": BASIS_COLORS.get(kind)},
+            )
+        )
+    shown = "" if len(rows) == len(announcements) else f" (newest {len(rows):,})"
+    fig.update_layout(
+        title=f"When announcements were made{shown}",
+        xaxis_title="Announced",
+        yaxis={"categoryorder": "category descending", "title": "Company"},
+        legend_title_text="Kind",
     )
-    fig.update_traces(marker={"size": 11})
-    fig.update_layout(yaxis={"categoryorder": "category descending"})
     return fig
 
 
 def guidance_history_chart(history: pd.DataFrame, company: str) -> go.Figure:
-    """Each revision as a point on its announcement date, with its low-high band."""
+    """Each revision as a point on its announcement date, with its low-high band; one
+    line per period the company guided or pledged for."""
     rows = history[history["company"] == company]
     if rows.empty:
         return _empty(f"No announcements for {company}")
-    rows = rows.assign(
-        err_plus=rows["annual_high_usd"] - rows["annual_mid_usd"],
-        err_minus=rows["annual_mid_usd"] - rows["annual_low_usd"],
+    latest = rows.groupby("series")["announced_on"].max().sort_values(ascending=False)
+    series = list(latest.index[:MAX_HISTORY_SERIES])
+    fig = go.Figure()
+    for name in sorted(series):
+        part = rows[rows["series"] == name].sort_values("announced_on")
+        ranged = part["annual_high_usd"] > part["annual_low_usd"]
+        fig.add_trace(
+            go.Scatter(
+                x=pd.to_datetime(part["announced_on"]),
+                y=part["annual_mid_usd"],
+                mode="lines+markers",
+                name=name,
+                marker={"size": 10},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["annual_high_usd"] - part["annual_mid_usd"]).where(ranged),
+                    "arrayminus": (part["annual_mid_usd"] - part["annual_low_usd"]).where(ranged),
+                },
+                customdata=part[["annual_low_usd", "annual_high_usd", "notes"]].to_numpy(),
+                hovertemplate=(
+                    "%{x|%Y-%m-%d}: %{y:.1f} (%{customdata[0]:.1f}-%{customdata[1]:.1f}) "
+                    + UNIT
+                    + "<br>%{customdata[2]}<extra>"
+                    + name
+                    + "</extra>"
+                ),
+            )
+        )
+    hidden = len(latest) - len(series)
+    more = f"; {hidden} older series not shown" if hidden > 0 else ""
+    fig.update_layout(
+        title=f"{company}: how the plan moved (each point is one announcement{more})",
+        xaxis_title="Announced",
+        yaxis_title=UNIT,
+        legend_title_text="Period",
     )
-    fig = px.line(
-        rows,
-        x="announced_on",
-        y="annual_mid_usd",
-        color="series",
-        markers=True,
-        error_y="err_plus",
-        error_y_minus="err_minus",
-        hover_data={
-            "annual_low_usd": ":.1f",
-            "annual_high_usd": ":.1f",
-            "notes": True,
-            "err_plus": False,
-            "err_minus": False,
-        },
-        labels={"announced_on": "Announced", "annual_mid_usd": UNIT, "series": "Period"},
-        title=f"{company}: how the plan moved (each point is one announcement)",
-    )
-    fig.update_traces(marker={"size": 10})
     return fig

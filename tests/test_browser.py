@@ -116,6 +116,7 @@ def test_dashboard_renders_chart_and_table_in_chromium(server):
         page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
 
         page.get_by_role("tab", name="Comparison").click()
+        page.wait_for_url("**tab=Comparison**", timeout=30_000)  # the view is a shareable link
         table = page.locator('[data-testid="stDataFrame"]').first
         table.wait_for(state="visible", timeout=30_000)
         box = table.bounding_box()

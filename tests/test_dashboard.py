@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -24,19 +25,42 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 END_2025 = date(2025, 12, 31)
 
 
+class Downloads(dict):
+    """File name -> bytes of every st.download_button (deferred ones generated on access,
+    as on a click)."""
+
+    def __getitem__(self, name: str) -> bytes:
+        data = super().__getitem__(name)
+        data = data() if callable(data) else data
+        return data.encode() if isinstance(data, str) else data
+
+
 @pytest.fixture
-def downloads(monkeypatch) -> dict[str, bytes]:
-    """Bytes handed to st.download_button, by file name (what the browser would save)."""
-    captured: dict[str, bytes] = {}
+def downloads(monkeypatch) -> Downloads:
+    captured = Downloads()
     original = MemoryMediaFileStorage.load_and_get_id
+    original_deferred = MediaFileManager.add_deferred
 
     def spy(self, path_or_data, mimetype, kind, filename=None):
         if filename:
             captured[filename] = path_or_data
         return original(self, path_or_data, mimetype, kind, filename)
 
+    def spy_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
+        captured[file_name] = data_callable
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy_deferred)
     return captured
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Select a tab as a click would (only the open tab is rendered)."""
+    at.session_state["tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 @pytest.fixture
@@ -74,6 +98,7 @@ def table(at: AppTest, name: str) -> pd.DataFrame:
 
 
 def comparison(at: AppTest) -> pd.DataFrame:
+    open_tab(at, "Comparison")
     return table(at, "comparison")
 
 
@@ -82,7 +107,7 @@ def chart_traces(at: AppTest, key: str) -> list[dict]:
     return json.loads(chart.proto.spec)["data"]
 
 
-def test_every_tab_renders(app):
+def test_every_tab_renders_and_only_the_open_one_is_built(app):
     labels = [t.label for t in app.tabs]
     assert labels == [
         "Overview",
@@ -94,8 +119,23 @@ def test_every_tab_renders(app):
         "Import CSV",
         "Edit history",
     ]
-    assert len(app.get("plotly_chart")) == 4
-    assert not app.exception
+    expected_charts = {"Overview": 1, "Timeline": 2, "Guidance history": 1}
+    for label in labels:
+        open_tab(app, label)
+        assert len(app.get("plotly_chart")) == expected_charts.get(label, 0), label
+
+
+def test_tab_choices_survive_switching_tabs(app):
+    app.selectbox(key="overview_year").set_value(2024).run()
+    # A refused entry (negative amount) is kept while the analyst looks elsewhere.
+    fill_form(app, add_period="FY2026", add_low="-1")
+    open_tab(app, "Comparison")
+    open_tab(app, "Overview")
+    assert app.selectbox(key="overview_year").value == 2024
+    assert metric(app, "Total announced spend 2024").value.startswith("USD")
+    open_tab(app, "Add announcement")
+    assert app.text_input(key="add_period").value == "FY2026"
+    assert app.text_input(key="add_low").value == "-1"
 
 
 def test_overview_metrics_for_2025_all_scopes(app):
@@ -116,6 +156,7 @@ def test_scope_filter_changes_every_view(app):
     assert metric(app, "Total announced spend 2025").value == "USD 370.1 bn"
     assert metric(app, "Largest spender").value == "Amazon"
     assert "Apple" not in set(comparison(app)["company"])
+    open_tab(app, "Overview")
     bars = chart_traces(app, "chart_overview")
     assert {x for trace in bars for x in trace["x"]} == {
         "Alphabet",
@@ -131,6 +172,7 @@ def test_company_and_country_filters(app):
     assert set(comparison(app)["company"]) == {"Meta", "Alibaba"}
     app.multiselect(key="f_countries").set_value(["CN"]).run()
     assert set(comparison(app)["company"]) == {"Alibaba"}
+    open_tab(app, "Announcements")
     assert set(table(app, "announcements")["company"]) == {"Alibaba"}
 
 
@@ -150,13 +192,14 @@ def test_comparison_has_growth_and_sources(app):
     wide = comparison(app).set_index("company")
     # Alphabet actuals: 52.5 (2024) -> 91.45 (2025): +74.19 %.
     assert wide.loc["Alphabet", "2025 YoY %"] == pytest.approx((91.45 / 52.5 - 1) * 100)
-    sources = table(app, "sources")
+    sources = table(app, "sources")  # same tab
     alibaba = sources[sources["company"] == "Alibaba"]
     assert alibaba["source"].str.startswith("https://").all()
 
 
 def test_guidance_history_shows_every_revision_in_the_seed(app):
     app.date_input(key="f_as_of").set_value(date(2026, 11, 25)).run()
+    open_tab(app, "Guidance history")
     app.selectbox(key="history_company").set_value("Meta").run()
     points = sum(len(t["x"]) for t in chart_traces(app, "chart_history"))
     seed = pd.read_csv(Path(APP).parent.parent / "data" / "seed.csv")
@@ -167,6 +210,7 @@ def test_guidance_history_shows_every_revision_in_the_seed(app):
 
 def test_pledge_guidance_and_actual_side_by_side(app):
     app.date_input(key="f_as_of").set_value(date(2026, 3, 1)).run()
+    open_tab(app, "Comparison")
     side = table(app, "basis").set_index(["company", "scope", "year"])
     meta = side.loc[("Meta", "total_capex", 2025)]
     assert meta["guidance"] == pytest.approx(71)
@@ -183,6 +227,7 @@ def test_pledge_guidance_and_actual_side_by_side(app):
 )
 def test_guidance_history_chart_has_a_point_per_seed_announcement(app, company):
     app.date_input(key="f_as_of").set_value(date(2026, 11, 25)).run()
+    open_tab(app, "Guidance history")
     app.selectbox(key="history_company").set_value(company).run()
     points = sum(len(t["x"]) for t in chart_traces(app, "chart_history"))
     seed = pd.read_csv(Path(APP).parent.parent / "data" / "seed.csv")
@@ -213,6 +258,7 @@ def typed_selectbox_values(monkeypatch):
 
 
 def fill_form(at: AppTest, **fields) -> AppTest:
+    open_tab(at, "Add announcement")
     values = {
         "add_new_name": "Baidu",
         "add_country": "CN",
@@ -243,7 +289,9 @@ def test_add_form_saves_and_shows_everywhere(app):
     # 8.1 CNY bn at 7.19 (2025 rate) = 1.127 USD bn in the comparison table for 2024.
     wide = comparison(app).set_index("company")
     assert wide.loc["Baidu", "2024"] == pytest.approx(8.1 / 7.19)
+    open_tab(app, "Announcements")
     assert "Baidu" in set(table(app, "announcements")["company"])
+    open_tab(app, "Add announcement")
     assert "Baidu" in app.selectbox(key="add_company").options
 
 
@@ -273,6 +321,8 @@ def test_add_form_refuses_bad_input_next_to_the_field(app, fields, message):
 
 def test_exports_are_the_filtered_views_and_read_back(app, downloads):
     app.multiselect(key="f_companies").set_value(["Meta", "Alibaba"]).run()
+    open_tab(app, "Comparison")
+    open_tab(app, "Announcements")
     table = pd.read_csv(io.BytesIO(downloads["capex-comparison.csv"]))
     assert list(table["company"]) == ["Alibaba", "Meta"]
     assert table.set_index("company").loc["Meta", "2025"] == pytest.approx(71)
@@ -297,6 +347,7 @@ def test_import_lists_errors_and_saves_only_after_confirmation(app):
     bad = "Baidu,,CN,12,actual,total_capex,2023,-1,,CNY,2024-02-18,https://ir.baidu.com/q3,"
     text = ",".join(ALL_COLUMNS) + "\n" + good + "\n" + bad + "\n"
     before = len(repo.announcements_frame(get_engine()))
+    open_tab(app, "Import CSV")
     app.file_uploader(key="import_file").upload("new.csv", text.encode(), "text/csv")
     app.run()
     errors = table(app, "import_errors")
@@ -309,6 +360,7 @@ def test_import_lists_errors_and_saves_only_after_confirmation(app):
 
 
 def test_import_of_unreadable_file_says_why(app):
+    open_tab(app, "Import CSV")
     app.text_area(key="import_text").input("company;amount\nx;1").run()
     assert any("missing column(s)" in e.value for e in app.error)
 
@@ -317,12 +369,15 @@ def test_delete_and_restore_from_the_dashboard(app):
     meta = repo.announcements_frame(get_engine())
     target = int(meta[meta["company"] == "Alibaba"].iloc[0]["id"])
     app.text_input(key="user_name").input("ana")
+    open_tab(app, "Announcements")
     app.number_input(key="delete_id").set_value(target)
     app.text_input(key="delete_reason").input("test")
     app.button(key="FormSubmitter:delete_form-Delete").click().run()
     assert "Alibaba" not in set(comparison(app)["company"])
+    open_tab(app, "Edit history")
     history = table(app, "history")
     assert history.iloc[0]["action"] == "delete" and history.iloc[0]["changed_by"] == "ana"
     app.selectbox(key="restore_id").set_value(target)
     app.button(key="restore_button").click().run()
+    assert any("Restored announcement" in s.value for s in app.success)
     assert "Alibaba" in set(comparison(app)["company"])

@@ -109,3 +109,20 @@ def test_quotes_and_sql_keywords_are_plain_text():
     result = check({"company": "Robert'); DROP TABLE company;--", "notes": 'say "hi"'})
     assert result.ok
     assert result.valid.iloc[0]["company"] == "Robert'); DROP TABLE company;--"
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://openai.com/index/announcing-the-stargate-project/", True),
+        ("http://x.example/z?q=1#f", True),
+        ("https://ir.example.com:8443/q4?cid=A%7CB", True),
+        ("www.example.com", False),
+        ("https://localhost", False),
+        ("ftp://example.com/file", False),
+        ("https://exa mple.com", False),
+        ("https://example.com/a b", False),
+    ],
+)
+def test_source_url_rule(url, ok):
+    assert check({"source_url": url}).ok is ok

@@ -2,10 +2,16 @@
 
 SQLite runs in WAL mode with a busy timeout so that the dashboard and a CLI import (or
 two analysts' processes) can write to one file without "database is locked" errors.
+SQLAlchemy, not pysqlite, emits BEGIN (pysqlite's own transaction handling breaks
+SAVEPOINT), and write transactions start with ``BEGIN IMMEDIATE``: a deferred
+transaction that read first and then writes fails at once with SQLITE_BUSY when
+another process committed in between, instead of waiting its turn.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import event, func, select
@@ -24,6 +30,7 @@ def make_engine(url: str | None = None) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+            dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN, see _sqlite_begin
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=60000")
@@ -31,8 +38,23 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn) -> None:
+            mode = "IMMEDIATE" if conn.get_execution_options().get("capex_write") else "DEFERRED"
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """A session for a transaction that will write: on SQLite it takes the write lock
+    up front (waiting for other writers) so it can never fail half-way for a lock."""
+    with engine.connect() as conn:
+        conn.execution_options(capex_write=True)
+        with Session(bind=conn) as session:
+            yield session
 
 
 def ensure_schema(engine: Engine) -> None:

@@ -38,7 +38,8 @@ MEASURES = ("low", "mid", "high")
 class AnnualView:
     """Annual USD (billions) at one as-of date.
 
-    ``headline``: one row per company and year (the figure charts and totals use).
+    ``headline``: one row per company and year (the figure charts and totals use), with
+    the ids of the announcements behind it.
     ``by_basis``: one row per company, scope, kind and year, for side-by-side views.
     ``monthly``: the resolved month rows behind both, for drill-down.
     """
@@ -120,16 +121,26 @@ def monthly_rows(frame: pd.DataFrame, as_of: date, fx: FxTable | None = None) ->
     )
 
 
-def _aggregate(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _aggregate(rows: pd.DataFrame, keys: list[str], with_ids: bool) -> pd.DataFrame:
+    """Sum resolved month rows into years. Rows are unique per month within a group, so
+    the number of months covered is the group size."""
     rows = rows.assign(mid=(rows["low"] + rows["high"]) / 2)
     grouped = rows.groupby(keys, sort=True)
     out = grouped[["low", "mid", "high"]].sum()
-    out["months"] = grouped["month"].nunique()
-    ids = rows[[*keys, "announcement_id"]].drop_duplicates()
-    out["announcement_ids"] = ids.groupby(keys)["announcement_id"].agg(
-        lambda s: ",".join(str(i) for i in sorted(s))
-    )
+    out["months"] = grouped.size()
+    if with_ids:
+        pairs = (
+            rows[[*keys, "announcement_id"]]
+            .drop_duplicates()
+            .sort_values([*keys, "announcement_id"])
+        )
+        pairs["announcement_id"] = pairs["announcement_id"].astype(str)
+        out["announcement_ids"] = pairs.groupby(keys, sort=True)["announcement_id"].agg(",".join)
     return out.reset_index()
+
+
+def _label(first: pd.Series, distinct: pd.Series) -> pd.Series:
+    return first.where(distinct == 1, "mixed")
 
 
 def annual_view(
@@ -138,19 +149,22 @@ def annual_view(
     """Annual USD per company and calendar year from announcements (see module doc)."""
     as_of = as_of or date.today()
     monthly = monthly_rows(frame, as_of, fx)
-    by_basis = _aggregate(monthly, ["company", "scope", "kind", "year"])
+    by_basis = _aggregate(monthly, ["company", "scope", "kind", "year"], with_ids=False)
 
     # Headline: per company-month the best-ranked kind, then scope.
     key = monthly["company_code"].to_numpy(dtype=np.int64) * 100_000 + monthly["month"].to_numpy()
     rank = monthly["kind_rank"].to_numpy() * 16 + monthly["scope_rank"].to_numpy()
     order = np.lexsort((rank, key))
     best = monthly.iloc[order[_first_per_group(key[order])]]
-    headline = _aggregate(best, ["company", "year"])
-    basis = best.groupby(["company", "year"]).agg(
-        basis=("kind", lambda s: s.iloc[0] if s.nunique() == 1 else "mixed"),
-        scope=("scope", lambda s: s.iloc[0] if s.nunique() == 1 else "mixed"),
+    headline = _aggregate(best, ["company", "year"], with_ids=True)
+    labels = best.groupby(["company", "year"], sort=True).agg(
+        kind_first=("kind", "first"),
+        kinds=("kind", "nunique"),
+        scope_first=("scope", "first"),
+        scopes=("scope", "nunique"),
     )
-    headline = headline.merge(basis.reset_index(), on=["company", "year"])
+    headline["basis"] = _label(labels["kind_first"], labels["kinds"]).to_numpy()
+    headline["scope"] = _label(labels["scope_first"], labels["scopes"]).to_numpy()
     countries = frame.drop_duplicates("company").set_index("company")["country"]
     headline.insert(1, "country", headline["company"].map(countries))
     by_basis.insert(1, "country", by_basis["company"].map(countries))

@@ -12,14 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
 
 from tracker.fx import FxTable
 from tracker.models import Kind, Scope
-from tracker.periods import PeriodError, month_start, parse_period
+from tracker.periods import PeriodError, parse_period
 
 REQUIRED_COLUMNS = (
     "company",
@@ -97,14 +96,13 @@ def _text(raw: pd.DataFrame, column: str) -> pd.Series:
     return raw[column].fillna("").astype(str).str.strip()
 
 
-def _valid_url(url: str) -> bool:
-    if not url or any(ch.isspace() for ch in url):
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and "." in parts.netloc
+# scheme, then a host with a dot and no blanks, then anything without blanks.
+_URL = re.compile(r"^https?://[^\s/?#@]*@?[^\s/?#.]+(\.[^\s/?#.]+)+(:\d+)?([/?#]\S*)?$")
+
+
+def _valid_urls(urls: pd.Series) -> pd.Series:
+    """http(s) addresses with a dotted host: vectorized, 100k rows in milliseconds."""
+    return urls.str.match(_URL, na=False)
 
 
 def validate_frame(
@@ -178,7 +176,7 @@ def validate_frame(
 
     # Amounts, in billions of the announced currency.
     low_text = _text(raw, "amount_low")
-    low = pd.to_numeric(low_text, errors="coerce")
+    low = pd.to_numeric(low_text, errors="coerce").astype(float)
     err.add(low_text == "", "amount_low", "amount is required (billions, e.g. 62.5)")
     err.add(
         (low_text != "") & low.isna(),
@@ -187,7 +185,7 @@ def validate_frame(
     )
     err.add(low <= 0, "amount_low", "amount must be greater than zero")
     high_text = _text(raw, "amount_high")
-    high = pd.to_numeric(high_text.where(high_text != ""), errors="coerce")
+    high = pd.to_numeric(high_text.where(high_text != ""), errors="coerce").astype(float)
     err.add(
         (high_text != "") & high.isna(),
         "amount_high",
@@ -253,7 +251,7 @@ def validate_frame(
     source = _text(raw, "source_url")
     err.add(source == "", "source_url", "source URL is required")
     err.add(
-        (source != "") & ~source.map(_valid_url),
+        (source != "") & ~_valid_urls(source),
         "source_url",
         "source URL '" + source + "' is not a valid http(s) address",
     )
@@ -319,32 +317,31 @@ def validate_frame(
         )
         ok = ok[~dup]
 
-    if not ok.empty:
-        ok["first_month"] = ok["first_month"].astype(int)
-        ok["last_month"] = ok["last_month"].astype(int)
-        ok["period_start"] = ok["first_month"].map(month_start)
-        ok["period_end"] = ok["last_month"].map(_month_end)
-    else:
-        ok["period_start"] = pd.Series(dtype=object)
-        ok["period_end"] = pd.Series(dtype=object)
+    first_months = ok["first_month"].fillna(0).astype(np.int64).to_numpy()
+    last_months = ok["last_month"].fillna(0).astype(np.int64).to_numpy()
+    ok["first_month"], ok["last_month"] = first_months, last_months
+    ok["period_start"] = month_starts(first_months).date
+    ok["period_end"] = (month_starts(last_months + 1) - pd.Timedelta(days=1)).date
     return ValidationResult(ok.reset_index(drop=True), errors.reset_index(drop=True))
 
 
-def _month_end(index: int) -> date:
-    nxt = month_start(index + 1)
-    return date.fromordinal(nxt.toordinal() - 1)
+def month_starts(indexes: np.ndarray) -> pd.DatetimeIndex:
+    """First day of each month index (``year * 12 + month - 1``), vectorized."""
+    months = (np.asarray(indexes, dtype=np.int64) - 1970 * 12).astype("datetime64[M]")
+    return pd.DatetimeIndex(months.astype("datetime64[ns]"))
 
 
 def duplicate_key(frame: pd.DataFrame) -> pd.Series:
     """What makes two announcements the same: company, amount, currency, period, date."""
     if frame.empty:
         return pd.Series([], index=frame.index, dtype=object)
+    days = pd.to_datetime(frame["announced_on"]).to_numpy().astype("datetime64[D]")
     parts = [
         frame["company"].astype(str).str.casefold(),
         frame["period"].astype(str),
-        frame["announced_on"].astype(str),
-        frame["amount_low"].map("{:.6g}".format),
-        frame["amount_high"].map("{:.6g}".format),
+        pd.Series(days.astype(np.int64).astype(str), index=frame.index),
+        pd.Series(np.char.mod("%.6g", frame["amount_low"].to_numpy(float)), index=frame.index),
+        pd.Series(np.char.mod("%.6g", frame["amount_high"].to_numpy(float)), index=frame.index),
         frame["currency"].astype(str),
     ]
     key = parts[0]
