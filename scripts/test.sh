@@ -40,7 +40,7 @@ port=${CAPEX_PG_PORT:-54329}
 as_pg=()
 if [ "$(id -u)" = 0 ]; then
   chown postgres "$pgdir"
-  as_pg=(runuser -u postgres --)
+  as_pg=("$(command -v runuser || echo /usr/sbin/runuser)" -u postgres --)
 fi
 stop_pg() { "${as_pg[@]}" "$bindir/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
 trap stop_pg EXIT

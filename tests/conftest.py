@@ -47,9 +47,19 @@ def configured_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     """Point ``tracker.config`` (CLI, dashboard) at the test database."""
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("CAPEX_USER", "tester")
-    tracker_db._engine_for.cache_clear()
+    _forget_engines()
     yield db_url
+    _forget_engines()
+
+
+def _forget_engines() -> None:
+    """Drop engines and data cached for an earlier test's database: on PostgreSQL every
+    test reuses one URL, wiped in between, so a cached engine would skip ``init_db``."""
+    import streamlit as st
+
     tracker_db._engine_for.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
 
 
 @pytest.fixture

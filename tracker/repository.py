@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -234,23 +234,32 @@ def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int],
     rows = session.execute(select(Company.name, Company.id).where(Company.name.in_(names)))
     ids = {name: cid for name, cid in rows}
     new = valid[~valid["company"].isin(ids)].drop_duplicates("company")
-    for row in new.itertuples():
-        # A savepoint per company: if a concurrent writer created it first, reuse theirs.
-        try:
-            with session.begin_nested():
-                company = Company(
-                    name=row.company,
-                    country=row.country,
-                    fiscal_year_end_month=int(row.fy_end_month),
-                    ticker=row.ticker or None,
-                )
-                session.add(company)
-                session.flush()
-                ids[row.company] = company.id
-        except IntegrityError:
-            ids[row.company] = session.execute(
-                select(Company.id).where(Company.name == row.company)
-            ).scalar_one()
+    if new.empty:
+        return ids, 0
+    rows = [
+        {
+            "name": r.company,
+            "country": r.country,
+            "fiscal_year_end_month": int(r.fy_end_month),
+            "ticker": r.ticker or None,
+        }
+        for r in new.itertuples()
+    ]
+    try:
+        with session.begin_nested():
+            session.execute(insert(Company), rows)
+    except IntegrityError:
+        # A concurrent writer created some of them first: add the rest one by one.
+        for row in rows:
+            try:
+                with session.begin_nested():
+                    session.execute(insert(Company), [row])
+            except IntegrityError:
+                pass
+    created = session.execute(
+        select(Company.name, Company.id).where(Company.name.in_(list(new["company"])))
+    )
+    ids.update(dict(created.all()))
     return ids, len(new)
 
 
@@ -263,6 +272,23 @@ def _records(columns: dict[str, pd.Series], constants: dict) -> list[dict]:
     ]
     tail = tuple(constants.values())
     return [dict(zip(names, row + tail, strict=True)) for row in zip(*values, strict=True)]
+
+
+def _insert_announcements(session: Session, records: list[dict]) -> list[int]:
+    """Insert rows in bulk and return their ids in insertion order.
+
+    SQLite: a plain executemany (several times faster than batched RETURNING there),
+    then the ids above the previous maximum; the write transaction holds SQLite's only
+    write lock, so no other writer can interleave. Elsewhere: batched RETURNING.
+    """
+    table = Announcement.__table__
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        before = conn.execute(select(func.max(table.c.id))).scalar() or 0
+        conn.execute(table.insert(), records)
+        ids = conn.execute(select(table.c.id).where(table.c.id > before).order_by(table.c.id))
+        return list(ids.scalars())
+    return sorted(conn.execute(table.insert().returning(table.c.id), records).scalars())
 
 
 def save_valid(engine: Engine, valid: pd.DataFrame, user: str | None = None) -> ImportReport:
@@ -291,16 +317,7 @@ def save_valid(engine: Engine, valid: pd.DataFrame, user: str | None = None) -> 
                 },
                 {"created_at": now, "created_by": user, "updated_at": now},
             )
-            # Core executemany, batched by SQLAlchemy's insertmanyvalues; ids come back
-            # unordered (SQLite cannot order a batched RETURNING) and are sorted: within
-            # one transaction they were assigned in insertion order.
-            table = Announcement.__table__
-            new_ids = sorted(
-                session.connection()
-                .execute(table.insert().returning(table.c.id), records)
-                .scalars()
-                .all()
-            )
+            new_ids = _insert_announcements(session, records)
             session.commit()
         except IntegrityError:
             session.rollback()

@@ -233,19 +233,24 @@ def validate_frame(
         "amount is over USD 10 trillion; amounts are in billions",
     )
 
-    # Periods: parse each distinct (label, fiscal-year end) once.
+    # Periods: parse each distinct (label, fiscal-year end) once, then look up.
     period_text = _text(raw, "period")
-    first = pd.Series(np.nan, index=raw.index)
-    last = pd.Series(np.nan, index=raw.index)
-    canonical_period = period_text.copy()
-    period_msg = pd.Series("", index=raw.index, dtype=object)
-    for (label, fy_end), idx in raw.groupby([period_text, fy]).groups.items():
+    distinct = pd.DataFrame({"label": period_text, "fy": fy}).drop_duplicates()
+    parsed = []
+    for label, fy_end in zip(distinct["label"], distinct["fy"], strict=True):
         try:
             p = parse_period(label, int(fy_end))
+            parsed.append((label, fy_end, p.first_month, p.last_month, p.label, ""))
         except PeriodError as exc:
-            period_msg[idx] = str(exc)
-            continue
-        first[idx], last[idx], canonical_period[idx] = p.first_month, p.last_month, p.label
+            parsed.append((label, fy_end, np.nan, np.nan, label, str(exc)))
+    table = pd.DataFrame(
+        parsed, columns=["label", "fy", "first", "last", "canonical", "msg"]
+    ).set_index(["label", "fy"])
+    looked_up = table.reindex(pd.MultiIndex.from_arrays([period_text, fy]))
+    first = pd.Series(looked_up["first"].to_numpy(), index=raw.index)
+    last = pd.Series(looked_up["last"].to_numpy(), index=raw.index)
+    canonical_period = pd.Series(looked_up["canonical"].to_numpy(), index=raw.index)
+    period_msg = pd.Series(looked_up["msg"].to_numpy(), index=raw.index)
     err.add(period_msg != "", "period", period_msg)
 
     source = _text(raw, "source_url")
