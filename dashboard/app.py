@@ -28,6 +28,7 @@ from tracker.normalize import AnnualView, annual_view
 from tracker.periods import PERIOD_HELP
 from tracker.validation import ALL_COLUMNS
 from tracker.views import (
+    LIST_COLUMNS,
     basis_table,
     comparison_table,
     coverage_table,
@@ -349,22 +350,7 @@ def announcements_tab(announcements: pd.DataFrame) -> None:
         )
     )
     st.dataframe(
-        shown.head(MAX_ROWS_SHOWN)[
-            [
-                "id",
-                "company",
-                "kind",
-                "scope",
-                "period",
-                "amount_low",
-                "amount_high",
-                "currency",
-                "announced_on",
-                "revises_id",
-                "source_url",
-                "notes",
-            ]
-        ],
+        shown.head(MAX_ROWS_SHOWN)[[*LIST_COLUMNS, "source_url", "notes"]],
         hide_index=True,
         placeholder="–",
         width="stretch",
@@ -393,22 +379,6 @@ def announcements_tab(announcements: pd.DataFrame) -> None:
             else:
                 st.session_state["flash"] = f"Deleted announcement #{int(target)}."
                 st.rerun()
-
-
-FORM_FIELDS = (
-    "company",
-    "country",
-    "fy_end_month",
-    "kind",
-    "scope",
-    "period",
-    "amount_low",
-    "amount_high",
-    "currency",
-    "announced_on",
-    "source_url",
-    "notes",
-)
 
 
 def add_tab(companies: pd.DataFrame) -> None:

@@ -44,7 +44,10 @@ if [ "$(id -u)" = 0 ]; then
 fi
 stop_pg() { "${as_pg[@]}" "$bindir/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
 trap stop_pg EXIT
-"${as_pg[@]}" "$bindir/initdb" -D "$pgdir/data" -U postgres --auth=trust >/dev/null
+# Explicit UTF-8: without LANG in the environment initdb would pick SQL_ASCII, and
+# psycopg then returns bytes instead of text.
+"${as_pg[@]}" "$bindir/initdb" -D "$pgdir/data" -U postgres --auth=trust \
+  --encoding=UTF8 --locale=C >/dev/null
 "${as_pg[@]}" "$bindir/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w \
   -o "-p $port -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
 "${as_pg[@]}" "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres capex_test

@@ -23,8 +23,8 @@ from tracker.csv_io import (
 )
 from tracker.db import get_engine
 from tracker.normalize import MEASURES, annual_view
-from tracker.validation import ALL_COLUMNS
-from tracker.views import comparison_table, with_revisions
+from tracker.validation import ALL_COLUMNS, REQUIRED_COLUMNS
+from tracker.views import LIST_COLUMNS, comparison_table, with_revisions
 
 
 def _date(text: str) -> date:
@@ -72,18 +72,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         frame = frame[frame["company"].str.casefold() == args.company.casefold()]
     if args.kind:
         frame = frame[frame["kind"] == args.kind]
-    columns = [
-        "id",
-        "company",
-        "kind",
-        "scope",
-        "period",
-        "amount_low",
-        "amount_high",
-        "currency",
-        "announced_on",
-        "revises_id",
-    ]
+    columns = list(LIST_COLUMNS)
     if args.include_deleted:
         columns.append("deleted_at")
     _print_table(frame[columns])
@@ -170,16 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("add", help="add one announcement (amounts in billions)")
     for column in ALL_COLUMNS:
-        required = column in (
-            "company",
-            "kind",
-            "scope",
-            "period",
-            "amount_low",
-            "currency",
-            "announced_on",
-            "source_url",
-        )
+        required = column in REQUIRED_COLUMNS
         p.add_argument("--" + column.replace("_", "-"), dest=column, required=required)
     p.set_defaults(func=cmd_add)
 

@@ -26,17 +26,9 @@ from tracker.validation import ALL_COLUMNS, ValidationResult, duplicate_key, val
 
 __all__ = ["default_fx", "validate_frame"]
 
-EDITABLE_FIELDS = (
-    "kind",
-    "scope",
-    "period",
-    "amount_low",
-    "amount_high",
-    "currency",
-    "announced_on",
-    "source_url",
-    "notes",
-)
+COMPANY_COLUMNS = ("company", "ticker", "country", "fy_end_month")
+# An announcement's own fields; its company is not edited through it.
+EDITABLE_FIELDS = tuple(c for c in ALL_COLUMNS if c not in COMPANY_COLUMNS)
 
 
 class ValidationFailed(ValueError):

@@ -11,6 +11,20 @@ import pandas as pd
 
 from tracker.normalize import AnnualView, with_usd
 
+# What a list of announcements shows, in the CLI and the dashboard alike.
+LIST_COLUMNS = (
+    "id",
+    "company",
+    "kind",
+    "scope",
+    "period",
+    "amount_low",
+    "amount_high",
+    "currency",
+    "announced_on",
+    "revises_id",
+)
+
 
 def filter_annual(
     frame: pd.DataFrame,
