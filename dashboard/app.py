@@ -383,7 +383,10 @@ def announcements_tab(announcements: pd.DataFrame) -> None:
 
 def add_tab(companies: pd.DataFrame) -> None:
     st.caption(
-        "Amounts are in billions of the announced currency. " + PERIOD_HELP.capitalize() + "."
+        "Amounts are in billions of the announced currency. "
+        + PERIOD_HELP[:1].upper()
+        + PERIOD_HELP[1:]
+        + "."
     )
     remember(
         "add_company",

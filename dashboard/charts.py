@@ -66,19 +66,48 @@ def spend_by_company(headline: pd.DataFrame, year: int, measure: str) -> go.Figu
     return fig
 
 
+MAX_TIMELINE_COMPANIES = 15
+
+
 def spend_over_time(headline: pd.DataFrame, measure: str) -> go.Figure:
+    """Grouped bars per calendar year for the largest companies of the filtered view
+    (more than a dozen groups per year cannot be read; the filters reach the rest)."""
     if headline.empty:
         return _empty("No announcements with these filters")
-    rows = headline.sort_values(["year", "company"]).assign(year=lambda d: d["year"].astype(str))
-    fig = px.bar(
-        rows,
-        x="year",
-        y=measure,
-        color="company",
+    totals = headline.groupby("company")[measure].sum().sort_values(ascending=False)
+    shown = list(totals.index[:MAX_TIMELINE_COMPANIES])
+    rows = headline[headline["company"].isin(shown)]
+    years = sorted(rows["year"].unique())
+    fig = go.Figure()
+    for company in shown:
+        part = rows[rows["company"] == company]
+        fig.add_trace(
+            go.Bar(
+                x=part["year"].astype(str),
+                y=part[measure],
+                name=company,
+                customdata=part[["basis", "scope", "months"]].to_numpy(),
+                hovertemplate=(
+                    company
+                    + " %{x}: %{y:.1f} "
+                    + UNIT
+                    + "<br>%{customdata[0]}, %{customdata[1]}, %{customdata[2]}/12 months"
+                    + "<extra></extra>"
+                ),
+            )
+        )
+    hidden = len(totals) - len(shown)
+    more = f"; the {len(shown)} largest of {len(totals)} companies" if hidden > 0 else ""
+    fig.update_layout(
         barmode="group",
-        hover_data={"basis": True, "scope": True, "months": True},
-        labels={measure: UNIT, "year": "Calendar year", "company": "Company"},
-        title=f"Spend per company and calendar year ({measure}, {UNIT})",
+        title=f"Spend per company and calendar year ({measure}, {UNIT}{more})",
+        xaxis={
+            "title": "Calendar year",
+            "categoryorder": "array",
+            "categoryarray": [str(y) for y in years],
+        },
+        yaxis_title=UNIT,
+        legend_title_text="Company",
     )
     return fig
 

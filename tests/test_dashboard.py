@@ -293,6 +293,7 @@ def test_add_form_saves_and_shows_everywhere(app):
     assert "Baidu" in set(table(app, "announcements")["company"])
     open_tab(app, "Add announcement")
     assert "Baidu" in app.selectbox(key="add_company").options
+    assert any("Use 2025, FY2025, 2025-2027" in c.value for c in app.caption)
 
 
 @pytest.mark.parametrize(
