@@ -366,6 +366,27 @@ def announcements_tab(announcements: pd.DataFrame) -> None:
         key="dl_raw",
     )
     with (
+        st.expander("Edit an announcement (the old values are kept in the history)"),
+        st.form("edit_form"),
+    ):
+        target = st.number_input("Announcement id", min_value=1, step=1, key="edit_id")
+        field = st.selectbox("Field", repo.EDITABLE_FIELDS, key="edit_field")
+        value = st.text_input(
+            "New value", key="edit_value", help="Dates as YYYY-MM-DD, amounts in billions."
+        )
+        if st.form_submit_button("Save change"):
+            try:
+                repo.update_announcement(engine(), int(target), {field: value}, user=user())
+            except repo.ValidationFailed as exc:
+                st.error(
+                    "Not saved: " + " · ".join(exc.result.errors["message"].astype(str).tolist())
+                )
+            except (repo.NotFound, ValueError) as exc:
+                st.error(f"Not saved: {exc}")
+            else:
+                st.session_state["flash"] = f"Updated {field} of announcement #{int(target)}."
+                st.rerun()
+    with (
         st.expander("Delete an announcement (kept in the history, can be restored)"),
         st.form("delete_form"),
     ):

@@ -382,3 +382,25 @@ def test_delete_and_restore_from_the_dashboard(app):
     app.button(key="restore_button").click().run()
     assert any("Restored announcement" in s.value for s in app.success)
     assert "Alibaba" in set(comparison(app)["company"])
+
+
+def test_edit_from_the_dashboard_keeps_the_old_value(app):
+    frame = repo.announcements_frame(get_engine())
+    target = int(frame[(frame.company == "Meta") & (frame.kind == "guidance")].iloc[0]["id"])
+    app.text_input(key="user_name").input("ana")
+    open_tab(app, "Announcements")
+    app.number_input(key="edit_id").set_value(target)
+    app.selectbox(key="edit_field").set_value("amount_high")
+    app.text_input(key="edit_value").input("50")  # below the low end of 60
+    app.button(key="FormSubmitter:edit_form-Save change").click().run()
+    assert any("below the low amount" in e.value for e in app.error)
+    assert repo.history_frame(get_engine()).empty
+    app.text_input(key="edit_value").input("66")
+    app.button(key="FormSubmitter:edit_form-Save change").click().run()
+    assert any(f"Updated amount_high of announcement #{target}" in s.value for s in app.success)
+    stored = repo.announcements_frame(get_engine()).set_index("id").loc[target]
+    assert stored["amount_high"] == 66
+    open_tab(app, "Edit history")
+    history = table(app, "history")
+    assert history.iloc[0]["changed_by"] == "ana"
+    assert '"amount_high": 65.0' in history.iloc[0]["old_values"]

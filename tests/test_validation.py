@@ -41,6 +41,12 @@ def test_good_row_passes_and_is_typed():
         ({"amount_low": "abc"}, "amount_low", "is not a number"),
         ({"amount_low": ""}, "amount_low", "amount is required"),
         ({"amount_low": "20000", "amount_high": ""}, "amount_low", "over USD 10 trillion"),
+        ({"amount_low": "5", "amount_high": "20000"}, "amount_high", "over USD 10 trillion"),
+        (
+            {"amount_low": "2000000", "currency": "JPY", "amount_high": ""},
+            "amount_low",
+            "over USD 10 trillion",
+        ),
         ({"amount_low": "70", "amount_high": "60"}, "amount_high", "below the low amount"),
         ({"period": "2027-2025"}, "period", "ends before it starts"),
         ({"period": "soon"}, "period", "not understood"),

@@ -140,14 +140,11 @@ def announcements_frame(
 
 def _as_datetime(values: pd.Series, fmt: str | None, utc: bool = False) -> pd.Series:
     """Dates arrive as ISO text from SQLite and as date objects from PostgreSQL."""
-    if values.empty:
-        return pd.Series(pd.DatetimeIndex([], tz="UTC" if utc else None), index=values.index)
-    text = values.dtype == object and isinstance(
-        values.dropna().iloc[0] if values.notna().any() else None, str
-    )
+    present = values.dropna()
+    is_text = not present.empty and isinstance(present.iloc[0], str)
     if utc:
-        return pd.to_datetime(values, utc=True, format="ISO8601" if text else None)
-    return pd.to_datetime(values, format=fmt if text else None)
+        return pd.to_datetime(values, utc=True, format="ISO8601" if is_text else None)
+    return pd.to_datetime(values, format=fmt if is_text else None)
 
 
 def data_version(engine: Engine) -> tuple:

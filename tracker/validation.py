@@ -227,11 +227,11 @@ def validate_frame(
     # Ceiling in USD, at the rate of the announcement year.
     years = announced.dt.year.fillna(today.year).astype(int)
     usd_high = high / fx.rates_for(currency, years)
-    err.add(
-        ~bad_currency & (usd_high > MAX_USD_BN),
-        "amount_high" if high_text.ne("").any() else "amount_low",
-        "amount is over USD 10 trillion; amounts are in billions",
-    )
+    too_big = ~bad_currency & (usd_high > MAX_USD_BN)
+    ceiling = "amount is over USD 10 trillion; amounts are in billions"
+    # Point at the field that holds the figure: the high end of a range, else the amount.
+    err.add(too_big & (high_text != ""), "amount_high", ceiling)
+    err.add(too_big & (high_text == ""), "amount_low", ceiling)
 
     # Periods: parse each distinct (label, fiscal-year end) once, then look up.
     period_text = _text(raw, "period")
