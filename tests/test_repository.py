@@ -12,7 +12,9 @@ from sqlmodel import Session
 
 from tests.helpers import GOOD_ROW, rows
 from tracker import repository as repo
+from tracker.fx import default_fx
 from tracker.models import Announcement, AnnouncementChange, Company
+from tracker.validation import validate_frame
 
 
 def count(engine, model) -> int:
@@ -95,8 +97,8 @@ def test_the_database_refuses_a_duplicate_that_slipped_past_the_check(seeded_eng
         repo.add_announcement(seeded_engine, duplicate)
     assert calls["n"] == 2
     with pytest.raises(IntegrityError):
-        valid = repo.validate_frame(
-            rows(duplicate), repo.companies_frame(seeded_engine), repo.default_fx()
+        valid = validate_frame(
+            rows(duplicate), repo.companies_frame(seeded_engine), default_fx()
         ).valid
         repo.save_valid(seeded_engine, valid)
 

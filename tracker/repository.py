@@ -24,8 +24,6 @@ from tracker.fx import FxTable, default_fx
 from tracker.models import Announcement, AnnouncementChange, Company, utcnow
 from tracker.validation import ALL_COLUMNS, ValidationResult, duplicate_key, validate_frame
 
-__all__ = ["default_fx", "validate_frame"]
-
 COMPANY_COLUMNS = ("company", "ticker", "country", "fy_end_month")
 # An announcement's own fields; its company is not edited through it.
 EDITABLE_FIELDS = tuple(c for c in ALL_COLUMNS if c not in COMPANY_COLUMNS)
@@ -181,7 +179,6 @@ def _existing_duplicates(engine: Engine, valid: pd.DataFrame) -> pd.DataFrame:
         stored = pd.read_sql(stmt, conn)
     if stored.empty:
         return valid.iloc[0:0].assign(existing_id=pd.Series(dtype=int))
-    stored["announced_on"] = pd.to_datetime(stored["announced_on"]).dt.date
     lookup = pd.Series(stored["existing_id"].to_numpy(), index=duplicate_key(stored))
     lookup = lookup[~lookup.index.duplicated()]
     hits = duplicate_key(valid).map(lookup)
@@ -234,22 +231,25 @@ def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int],
         }
         for r in new.itertuples()
     ]
+    created = len(rows)
     try:
         with session.begin_nested():
             session.execute(insert(Company), rows)
     except IntegrityError:
         # A concurrent writer created some of them first: add the rest one by one.
+        created = 0
         for row in rows:
             try:
                 with session.begin_nested():
                     session.execute(insert(Company), [row])
+                created += 1
             except IntegrityError:
                 pass
-    created = session.execute(
+    stored = session.execute(
         select(Company.name, Company.id).where(Company.name.in_(list(new["company"])))
     )
-    ids.update(dict(created.all()))
-    return ids, len(new)
+    ids.update(dict(stored.all()))
+    return ids, created
 
 
 def _records(columns: dict[str, pd.Series], constants: dict) -> list[dict]:
