@@ -189,3 +189,15 @@ def test_unknown_ids_are_reported(seeded_engine):
         repo.update_announcement(seeded_engine, 99999, {"notes": "x"})
     with pytest.raises(ValueError, match="cannot edit: company"):
         repo.update_announcement(seeded_engine, 1, {"company": "x"})
+
+
+def test_one_new_company_spelled_two_ways_in_a_file_is_one_company(empty_engine):
+    report = repo.import_frame(
+        empty_engine,
+        rows({"company": "NewCo", "ticker": ""}, {"company": "newco", "period": "2026"}),
+    )
+    assert report.companies_created == 1
+    assert list(repo.companies_frame(empty_engine)["name"]) == ["NewCo"]
+    # And a later import in yet another spelling still finds it.
+    repo.import_frame(empty_engine, rows({"company": "NEWCO", "period": "2027"}))
+    assert set(repo.announcements_frame(empty_engine)["company"]) == {"NewCo"}

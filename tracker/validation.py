@@ -127,12 +127,18 @@ def validate_frame(
     company = _text(raw, "company")
     err.add(company == "", "company", "company is required")
     err.add(company.str.len() > 120, "company", "company name is longer than 120 characters")
-    known = companies.assign(key=companies["name"].str.casefold()).set_index("key")
+    known = (
+        companies.assign(key=companies["name"].str.casefold())
+        .drop_duplicates("key")
+        .set_index("key")
+    )
     key = company.str.casefold()
     exists = key.isin(known.index)
     stored = known.reindex(key)
     stored.index = raw.index
-    canonical_company = company.where(~exists, stored["name"])
+    # A new company keeps the first spelling it has in the batch ("NewCo", then "newco").
+    first_spelling = company.groupby(key).transform("first")
+    canonical_company = first_spelling.where(~exists, stored["name"])
 
     country = _text(raw, "country").str.upper()
     bad_country = (country != "") & ~country.str.match(_COUNTRY)
