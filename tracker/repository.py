@@ -72,14 +72,12 @@ def announcements_frame(
     engine: Engine,
     include_deleted: bool = False,
     only_deleted: bool = False,
-    audit: bool = False,
 ) -> pd.DataFrame:
     """Announcements joined with their company, one row each, ordered by id.
 
-    Date columns are ``datetime64``. ``audit`` adds created/updated timestamps; deleted
-    rows bring their ``deleted_at``/``deleted_by``. Rows are fetched through the DBAPI
-    cursor, skipping per-value type conversion, because this runs on every dashboard
-    load and must stay fast at 100k rows.
+    Date columns are ``datetime64``; deleted rows bring their ``deleted_at`` and
+    ``deleted_by``. Rows are fetched through the DBAPI cursor, skipping per-value type
+    conversion, because this runs on every dashboard load and must stay fast at 100k rows.
     """
     columns = [
         Announcement.id,
@@ -100,8 +98,6 @@ def announcements_frame(
         Announcement.notes,
         Announcement.created_by,
     ]
-    if audit:
-        columns += [Announcement.created_at, Announcement.updated_at]
     if include_deleted or only_deleted:
         columns += [Announcement.deleted_at, Announcement.deleted_by]
     stmt = (
@@ -125,9 +121,8 @@ def announcements_frame(
             cursor.close()
     for column in ("period_start", "period_end", "announced_on"):
         frame[column] = _as_datetime(frame[column], "%Y-%m-%d")
-    for column in ("created_at", "updated_at", "deleted_at"):
-        if column in frame:
-            frame[column] = _as_datetime(frame[column], None, utc=True)
+    if "deleted_at" in frame:
+        frame["deleted_at"] = _as_datetime(frame["deleted_at"], None, utc=True)
     for column in ("amount_low", "amount_high"):
         frame[column] = frame[column].astype(float)
     frame["id"] = frame["id"].astype("int64")
@@ -343,15 +338,15 @@ def add_announcement(engine: Engine, fields: dict[str, str], user: str | None = 
     return report.ids[0]
 
 
-def _plain(value):
-    """JSON-safe Python value (numpy scalars and dates come out of pandas)."""
-    if hasattr(value, "item"):
-        value = value.item()
-    return value.isoformat() if isinstance(value, date) else value
+def _python(value):
+    """The Python value behind a numpy scalar that pandas handed out (else unchanged)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _row_values(row: Announcement) -> dict:
-    return {f: _plain(getattr(row, f)) for f in EDITABLE_FIELDS}
+    """The editable fields of a row as JSON-safe values, for the history."""
+    values = {f: _python(getattr(row, f)) for f in EDITABLE_FIELDS}
+    return {f: v.isoformat() if isinstance(v, date) else v for f, v in values.items()}
 
 
 def _get_live(session: Session, announcement_id: int) -> Announcement:
@@ -404,7 +399,7 @@ def update_announcement(
         row = _get_live(session, announcement_id)
         old = _row_values(row)
         for f in EDITABLE_FIELDS:
-            setattr(row, f, _plain(new[f]) if f != "announced_on" else new[f])
+            setattr(row, f, _python(new[f]))
         row.period_start, row.period_end = new["period_start"], new["period_end"]
         row.updated_at = utcnow()
         session.add(
