@@ -58,3 +58,14 @@ def test_en_dash_and_spaces_are_accepted():
 def test_bad_periods_are_refused_with_a_reason(label, fragment):
     with pytest.raises(PeriodError, match=fragment):
         parse_period(label)
+
+
+def test_vectorized_month_helpers_match_the_scalar_ones():
+    import pandas as pd
+
+    from tracker.periods import month_index, month_indexes, month_start, month_starts
+
+    indexes = [month_index(2024, 7), month_index(2025, 1), month_index(2027, 12)]
+    starts = month_starts(indexes)
+    assert list(starts.date) == [month_start(i) for i in indexes]
+    assert list(month_indexes(pd.Series(starts))) == indexes

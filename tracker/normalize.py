@@ -23,6 +23,7 @@ import pandas as pd
 
 from tracker.fx import FxTable, default_fx
 from tracker.models import Kind, Scope
+from tracker.periods import month_indexes
 
 KIND_RANK = {Kind.ACTUAL.value: 0, Kind.GUIDANCE.value: 1, Kind.PLEDGE.value: 2}
 SCOPE_RANK = {
@@ -60,17 +61,12 @@ def with_usd(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.DataFrame:
     out["low_usd"] = out["amount_low"] / out["fx_rate"]
     out["high_usd"] = out["amount_high"] / out["fx_rate"]
     out["mid_usd"] = (out["low_usd"] + out["high_usd"]) / 2
-    first = _month_index(out["period_start"])
-    last = _month_index(out["period_end"])
+    first = month_indexes(out["period_start"])
+    last = month_indexes(out["period_end"])
     out["months"] = (last - first + 1).astype(int)
     for m in MEASURES:
         out[f"annual_{m}_usd"] = out[f"{m}_usd"] / out["months"] * 12
     return out
-
-
-def _month_index(dates: pd.Series) -> np.ndarray:
-    ts = pd.to_datetime(dates)
-    return (ts.dt.year * 12 + ts.dt.month - 1).to_numpy(dtype=np.int64)
 
 
 def _first_per_group(keys: np.ndarray) -> np.ndarray:
@@ -89,7 +85,7 @@ def monthly_rows(frame: pd.DataFrame, as_of: date, fx: FxTable | None = None) ->
     total = int(n.sum())
     rep = np.repeat(np.arange(len(usd)), n)
     offsets = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
-    month = _month_index(usd["period_start"])[rep] + offsets
+    month = month_indexes(usd["period_start"])[rep] + offsets
 
     company_code, companies = pd.factorize(usd["company"])
     scope_rank = usd["scope"].map(SCOPE_RANK).fillna(9).to_numpy(dtype=np.int64)

@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+import pandas as pd
+
 _YEAR = r"(\d{4})"
 _CAL_YEAR = re.compile(rf"^{_YEAR}$")
 _FISCAL_YEAR = re.compile(rf"^FY{_YEAR}$")
@@ -62,6 +65,18 @@ def month_index(year: int, month: int) -> int:
 def month_start(index: int) -> date:
     year, month0 = divmod(index, 12)
     return date(year, month0 + 1, 1)
+
+
+def month_indexes(dates: pd.Series) -> np.ndarray:
+    """Vectorized month index of each date (the inverse of :func:`month_starts`)."""
+    ts = pd.to_datetime(dates)
+    return (ts.dt.year * 12 + ts.dt.month - 1).to_numpy(dtype=np.int64)
+
+
+def month_starts(indexes: np.ndarray) -> pd.DatetimeIndex:
+    """Vectorized :func:`month_start`: first day of each month index."""
+    months = (np.asarray(indexes, dtype=np.int64) - 1970 * 12).astype("datetime64[M]")
+    return pd.DatetimeIndex(months.astype("datetime64[ns]"))
 
 
 def _check_year(year: int, label: str) -> None:

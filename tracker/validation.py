@@ -18,7 +18,7 @@ import pandas as pd
 
 from tracker.fx import FxTable
 from tracker.models import Kind, Scope
-from tracker.periods import PeriodError, parse_period
+from tracker.periods import PeriodError, month_starts, parse_period
 
 REQUIRED_COLUMNS = (
     "company",
@@ -334,12 +334,6 @@ def validate_frame(
     ok["period_start"] = month_starts(first_months).date
     ok["period_end"] = (month_starts(last_months + 1) - pd.Timedelta(days=1)).date
     return ValidationResult(ok.reset_index(drop=True), errors.reset_index(drop=True))
-
-
-def month_starts(indexes: np.ndarray) -> pd.DatetimeIndex:
-    """First day of each month index (``year * 12 + month - 1``), vectorized."""
-    months = (np.asarray(indexes, dtype=np.int64) - 1970 * 12).astype("datetime64[M]")
-    return pd.DatetimeIndex(months.astype("datetime64[ns]"))
 
 
 def duplicate_key(frame: pd.DataFrame) -> pd.Series:
