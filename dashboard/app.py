@@ -32,9 +32,11 @@ from tracker.views import (
     basis_table,
     comparison_table,
     coverage_table,
+    filter_announcements,
     filter_annual,
     guidance_history,
     overview_metrics,
+    sources_table,
     with_revisions,
 )
 
@@ -137,21 +139,6 @@ def sidebar(announcements: pd.DataFrame, years: list[int]) -> dict:
     }
 
 
-def filter_announcements(frame: pd.DataFrame, f: dict) -> pd.DataFrame:
-    out = frame[pd.to_datetime(frame["announced_on"]) <= pd.Timestamp(f["as_of"])]
-    if f["companies"]:
-        out = out[out["company"].isin(f["companies"])]
-    if f["countries"]:
-        out = out[out["country"].isin(f["countries"])]
-    if f["scopes"]:
-        out = out[out["scope"].isin(f["scopes"])]
-    first, last = f["years"]
-    covers = (pd.to_datetime(out["period_end"]).dt.year >= first) & (
-        pd.to_datetime(out["period_start"]).dt.year <= last
-    )
-    return out[covers]
-
-
 def user() -> str | None:
     return (st.session_state.get("user_name") or "").strip() or None
 
@@ -221,11 +208,7 @@ def comparison_tab(
         key="dl_comparison",
     )
     st.subheader("Sources behind each number")
-    urls = announcements_all.set_index("id")["source_url"]
-    detail = headline.assign(announcement_id=headline["announcement_ids"].str.split(","))
-    detail = detail.explode("announcement_id")
-    detail["announcement_id"] = detail["announcement_id"].astype(int)
-    detail["source"] = detail["announcement_id"].map(urls)
+    detail = sources_table(headline, announcements_all)
     st.dataframe(
         detail[
             [
@@ -261,9 +244,9 @@ def comparison_tab(
         "Each kind is resolved on its own (latest known at the as-of date) and they are "
         "never added together; the headline above picks actual, else guidance, else pledge."
     )
-    side = filter_annual(basis_table(view, f["measure"]), f["companies"], None, f["years"])
-    if f["countries"]:
-        side = side[side["company"].isin(headline["company"])]
+    side = filter_annual(
+        basis_table(view, f["measure"]), f["companies"], f["countries"], f["years"]
+    )
     st.dataframe(
         side,
         hide_index=True,
@@ -613,7 +596,9 @@ def main() -> None:
     f = sidebar(announcements_all, years)
     view = load_view(version, f["as_of"], f["scopes"])
     headline = filter_annual(view.headline, f["companies"], f["countries"], f["years"])
-    announcements = filter_announcements(announcements_all, f)
+    announcements = filter_announcements(
+        announcements_all, f["as_of"], f["companies"], f["countries"], f["scopes"], f["years"]
+    )
 
     renderers = {
         "Overview": lambda: overview_tab(headline, f),

@@ -244,3 +244,23 @@ def test_growth_is_only_shown_between_like_full_years():
     assert pd.isna(table.loc["Half", "2026 YoY %"])
     coverage = coverage_table(view.headline).set_index("company")
     assert coverage.loc["Half", "2026"] == 6 and coverage.loc["Meta", "2026"] == 12
+
+
+def test_filter_announcements_by_as_of_and_overlapping_years():
+    from tracker.views import filter_announcements, sources_table
+
+    frame = announcement_frame(
+        rows(
+            {"period": "2024", "announced_on": "2024-02-01"},
+            {"kind": "pledge", "period": "2025-2027", "announced_on": "2025-02-01"},
+            {"company": "Other", "country": "CN", "announced_on": "2025-03-01"},
+        )
+    )
+    frame["source_url"] = ["https://a.example/1", "https://a.example/2", "https://a.example/3"]
+    assert list(filter_announcements(frame, date(2025, 1, 1))["id"]) == [1]
+    # 2026 overlaps only the 2025-2027 pledge; the CN filter removes "Other".
+    assert list(filter_announcements(frame, date(2026, 1, 1), years=(2026, 2026))["id"]) == [2]
+    assert list(filter_announcements(frame, date(2026, 1, 1), countries=["CN"])["id"]) == [3]
+    view = annual_view(frame, date(2026, 1, 1))
+    sources = sources_table(view.headline, frame).set_index(["company", "year"])
+    assert sources.loc[("Meta", 2026), "source"] == "https://a.example/2"

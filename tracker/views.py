@@ -42,6 +42,41 @@ def filter_annual(
     return out
 
 
+def filter_announcements(
+    frame: pd.DataFrame,
+    as_of,
+    companies: list[str] | None = None,
+    countries: list[str] | None = None,
+    scopes: tuple[str, ...] | None = None,
+    years: tuple[int, int] | None = None,
+) -> pd.DataFrame:
+    """Announcements known at ``as_of`` that match the filters; ``years`` keeps those
+    whose period overlaps the range."""
+    out = frame[pd.to_datetime(frame["announced_on"]) <= pd.Timestamp(as_of)]
+    if companies:
+        out = out[out["company"].isin(companies)]
+    if countries:
+        out = out[out["country"].isin(countries)]
+    if scopes:
+        out = out[out["scope"].isin(scopes)]
+    if years:
+        first, last = years
+        ends = pd.to_datetime(out["period_end"]).dt.year
+        starts = pd.to_datetime(out["period_start"]).dt.year
+        out = out[(ends >= first) & (starts <= last)]
+    return out
+
+
+def sources_table(headline: pd.DataFrame, announcements: pd.DataFrame) -> pd.DataFrame:
+    """One row per headline figure and announcement behind it, with its source URL."""
+    urls = announcements.set_index("id")["source_url"]
+    detail = headline.assign(announcement_id=headline["announcement_ids"].str.split(","))
+    detail = detail.explode("announcement_id")
+    detail["announcement_id"] = detail["announcement_id"].astype(int)
+    detail["source"] = detail["announcement_id"].map(urls)
+    return detail
+
+
 def comparison_table(headline: pd.DataFrame, measure: str = "mid") -> pd.DataFrame:
     """Companies as rows, calendar years as columns (USD bn), plus year-over-year growth
     in percent.
@@ -103,7 +138,10 @@ def basis_table(view: AnnualView, measure: str = "mid") -> pd.DataFrame:
     never added together, with the actual's difference from the latest guidance."""
     basis = view.by_basis
     wide = basis.pivot_table(
-        index=["company", "scope", "year"], columns="kind", values=measure, aggfunc="sum"
+        index=["company", "country", "scope", "year"],
+        columns="kind",
+        values=measure,
+        aggfunc="sum",
     )
     for kind in ("pledge", "guidance", "actual"):
         if kind not in wide.columns:
