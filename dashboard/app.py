@@ -84,6 +84,28 @@ def remember(*keys: str) -> None:
             st.session_state[key] = st.session_state[shadow]
 
 
+def remember_choice(key: str, options: list) -> None:
+    """:func:`remember` for a selectbox, dropping a kept value no longer among the options
+    (e.g. a year the filters removed)."""
+    remember(key)
+    if st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)
+
+
+def run_action(action, done: str, refused: str) -> None:
+    """Run a write from a form or button: on success reload every view with ``done`` as a
+    note; if the repository refuses it, say why and change nothing."""
+    try:
+        action()
+    except repo.ValidationFailed as exc:
+        st.error(f"{refused}: " + " · ".join(exc.result.errors["message"].astype(str)))
+    except (repo.NotFound, ValueError) as exc:
+        st.error(f"{refused}: {exc}")
+    else:
+        st.session_state["flash"] = done
+        st.rerun()
+
+
 def money(value: float) -> str:
     return f"USD {value:,.1f} bn"
 
@@ -149,9 +171,7 @@ def overview_tab(headline: pd.DataFrame, f: dict) -> None:
         st.info("No announcements match the filters.")
         return
     default = date.today().year if date.today().year in years else years[-1]
-    remember("overview_year")
-    if st.session_state.get("overview_year") not in years:
-        st.session_state.pop("overview_year", None)
+    remember_choice("overview_year", years)
     year = st.selectbox("Year", years, index=years.index(default), key="overview_year")
     m = overview_metrics(headline, year, f["measure"])
     c1, c2, c3 = st.columns(3)
@@ -287,9 +307,7 @@ def history_chart_tab(announcements: pd.DataFrame) -> None:
         st.info("No announcements match the filters.")
         return
     default = companies.index("Meta") if "Meta" in companies else 0
-    remember("history_company")
-    if st.session_state.get("history_company") not in companies:
-        st.session_state.pop("history_company", None)
+    remember_choice("history_company", companies)
     company = st.selectbox("Company", companies, index=default, key="history_company")
     st.plotly_chart(
         charts.guidance_history_chart(history, company), width="stretch", key="chart_history"
@@ -358,17 +376,13 @@ def announcements_tab(announcements: pd.DataFrame) -> None:
             "New value", key="edit_value", help="Dates as YYYY-MM-DD, amounts in billions."
         )
         if st.form_submit_button("Save change"):
-            try:
-                repo.update_announcement(engine(), int(target), {field: value}, user=user())
-            except repo.ValidationFailed as exc:
-                st.error(
-                    "Not saved: " + " · ".join(exc.result.errors["message"].astype(str).tolist())
-                )
-            except (repo.NotFound, ValueError) as exc:
-                st.error(f"Not saved: {exc}")
-            else:
-                st.session_state["flash"] = f"Updated {field} of announcement #{int(target)}."
-                st.rerun()
+            run_action(
+                lambda: repo.update_announcement(
+                    engine(), int(target), {field: value}, user=user()
+                ),
+                f"Updated {field} of announcement #{int(target)}.",
+                "Not saved",
+            )
     with (
         st.expander("Delete an announcement (kept in the history, can be restored)"),
         st.form("delete_form"),
@@ -376,13 +390,11 @@ def announcements_tab(announcements: pd.DataFrame) -> None:
         target = st.number_input("Announcement id", min_value=1, step=1, key="delete_id")
         reason = st.text_input("Reason", key="delete_reason")
         if st.form_submit_button("Delete"):
-            try:
-                repo.delete_announcement(engine(), int(target), user=user(), reason=reason)
-            except (repo.NotFound, ValueError) as exc:
-                st.error(str(exc))
-            else:
-                st.session_state["flash"] = f"Deleted announcement #{int(target)}."
-                st.rerun()
+            run_action(
+                lambda: repo.delete_announcement(engine(), int(target), user=user(), reason=reason),
+                f"Deleted announcement #{int(target)}.",
+                "Not deleted",
+            )
 
 
 def add_tab(companies: pd.DataFrame) -> None:
@@ -488,15 +500,14 @@ def add_tab(companies: pd.DataFrame) -> None:
         "source_url": source,
         "notes": notes,
     }
-    raw = pd.DataFrame([{c: fields.get(c, "") for c in ALL_COLUMNS}])
-    result = repo.check_frame(engine(), raw)
-    if not result.ok:
+    try:
+        new_id = repo.add_announcement(engine(), fields, user=user())
+    except repo.ValidationFailed as exc:
         st.error("Not saved: please fix the fields marked below.")
-        for field, messages in result.messages_by_field().items():
+        for field, messages in exc.result.messages_by_field().items():
             slots.get(field, slots["company"]).error(" · ".join(messages))
         return
-    report = repo.save_valid(engine(), result.valid, user=user())
-    st.session_state["flash"] = f"Saved announcement #{report.ids[0]} for {fields['company']}."
+    st.session_state["flash"] = f"Saved announcement #{new_id} for {fields['company']}."
     st.rerun()
 
 
@@ -524,7 +535,7 @@ def import_tab() -> None:
     if not result.valid.empty and st.button(
         f"Save the {len(result.valid)} valid row(s)", key="import_confirm"
     ):
-        report = repo.save_valid(engine(), result.valid, user=user())
+        report = repo.import_frame(engine(), raw, user=user(), skip_invalid=True)
         st.session_state["flash"] = (
             f"Imported {report.inserted} announcement(s); "
             f"{report.companies_created} new company(ies)."
@@ -563,13 +574,11 @@ def history_tab() -> None:
         )
         target = st.selectbox("Restore", deleted["id"], key="restore_id")
         if st.button("Restore announcement", key="restore_button"):
-            try:
-                repo.restore_announcement(engine(), int(target), user=user())
-            except (repo.NotFound, ValueError) as exc:
-                st.error(str(exc))
-            else:
-                st.session_state["flash"] = f"Restored announcement #{int(target)}."
-                st.rerun()
+            run_action(
+                lambda: repo.restore_announcement(engine(), int(target), user=user()),
+                f"Restored announcement #{int(target)}.",
+                "Not restored",
+            )
 
 
 def main() -> None:
@@ -582,12 +591,10 @@ def main() -> None:
     version = repo.data_version(engine())
     announcements_all = load_announcements(version)
     years = (
-        sorted(
-            set(
-                range(
-                    pd.to_datetime(announcements_all["period_start"]).dt.year.min(),
-                    pd.to_datetime(announcements_all["period_end"]).dt.year.max() + 1,
-                )
+        list(
+            range(
+                announcements_all["period_start"].dt.year.min(),
+                announcements_all["period_end"].dt.year.max() + 1,
             )
         )
         if not announcements_all.empty

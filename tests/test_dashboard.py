@@ -404,3 +404,22 @@ def test_edit_from_the_dashboard_keeps_the_old_value(app):
     history = table(app, "history")
     assert history.iloc[0]["changed_by"] == "ana"
     assert '"amount_high": 65.0' in history.iloc[0]["old_values"]
+
+
+def test_restore_that_would_duplicate_is_refused_in_the_dashboard(app):
+    frame = repo.announcements_frame(get_engine())
+    row = frame[frame["company"] == "Alibaba"].iloc[0]
+    repo.delete_announcement(get_engine(), int(row["id"]))
+    again = {
+        c: str(row[c]) for c in ("company", "kind", "scope", "period", "currency", "source_url")
+    }
+    again |= {
+        "amount_low": f"{row['amount_low']:g}",
+        "announced_on": row["announced_on"].strftime("%Y-%m-%d"),
+    }
+    repo.add_announcement(get_engine(), again)
+    open_tab(app, "Edit history")
+    app.selectbox(key="restore_id").set_value(int(row["id"]))
+    app.button(key="restore_button").click().run()
+    assert any("Not restored" in e.value and "would duplicate" in e.value for e in app.error)
+    assert int(row["id"]) not in set(repo.announcements_frame(get_engine())["id"])
