@@ -2,17 +2,17 @@
 
 The embedded default is a SQLite file in the user's home so that the dashboard and the
 CLI see the same data wherever they are started; ``DATABASE_URL`` switches to a shared
-server (PostgreSQL) for the multi-user deployment.
+server (PostgreSQL) for the multi-user deployment. The seed and FX table ship inside the
+package (``tracker/data`` is the repository's ``data/`` folder) and are read through
+:mod:`importlib.resources`, so an installed wheel works outside a checkout.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+from importlib import resources
 from pathlib import Path
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = PROJECT_ROOT / "data"
 
 
 def database_url() -> str:
@@ -29,12 +29,17 @@ def database_url() -> str:
     return f"sqlite:///{path}"
 
 
+def packaged(name: str) -> Path:
+    """A data file shipped with the package (``data/`` in a checkout)."""
+    return Path(str(resources.files("tracker") / "data" / name))
+
+
 def seed_path() -> Path:
-    return Path(os.environ.get("CAPEX_SEED_PATH", DATA_DIR / "seed.csv"))
+    return Path(os.environ.get("CAPEX_SEED_PATH") or packaged("seed.csv"))
 
 
 def fx_path() -> Path:
-    return Path(os.environ.get("CAPEX_FX_PATH", DATA_DIR / "fx_rates.csv"))
+    return Path(os.environ.get("CAPEX_FX_PATH") or packaged("fx_rates.csv"))
 
 
 def current_user() -> str:

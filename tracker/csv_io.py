@@ -17,10 +17,9 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from tracker.validation import ALL_COLUMNS, REQUIRED_COLUMNS
+from tracker.schema import NAMES, REQUIRED, TEXT_FIELDS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-TEXT_COLUMNS = ("company", "ticker", "country", "period", "source_url", "notes")
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 
@@ -54,21 +53,34 @@ def read_announcements_csv(source: str | Path | bytes | BinaryIO) -> pd.DataFram
         raise CsvFormatError(f"file is larger than {MAX_FILE_BYTES // 2**20} MiB")
     text = _decode(data)
     if not text.strip():
-        raise CsvFormatError("file is empty; expected a header line with " + ", ".join(ALL_COLUMNS))
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            na_filter=False,
-            skipinitialspace=False,
+        raise CsvFormatError(
+            "file is empty; expected a header line with " + ", ".join(NAMES) + " and rows"
         )
-    except (pd.errors.ParserError, csv.Error) as exc:
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader)
+        records: list[list[str]] = []
+        lines: list[int] = []
+        for record in reader:
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue
+            # The physical line the record starts on, even after a multi-line cell.
+            lines.append(reader.line_num - sum(cell.count("\n") for cell in record))
+            records.append(record)
+    except csv.Error as exc:
         raise CsvFormatError(f"file is not valid CSV: {exc}") from None
-
+    width = len(header)
+    ragged = [line for line, record in zip(lines, records, strict=True) if len(record) != width]
+    if ragged:
+        raise CsvFormatError(
+            f"line {ragged[0]} has a different number of cells than the header "
+            f"({width}); check for a missing quote or comma"
+        )
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    frame.attrs["lines"] = pd.Series(lines, dtype="int64")
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in ALL_COLUMNS]
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    extra = [c for c in frame.columns if c not in NAMES]
     problems = []
     if missing:
         problems.append("missing column(s): " + ", ".join(missing))
@@ -77,12 +89,14 @@ def read_announcements_csv(source: str | Path | bytes | BinaryIO) -> pd.DataFram
     if len(set(frame.columns)) != len(frame.columns):
         problems.append("a column appears twice in the header")
     if problems:
-        raise CsvFormatError("; ".join(problems) + ". Expected columns: " + ", ".join(ALL_COLUMNS))
-    for column in ALL_COLUMNS:
+        raise CsvFormatError("; ".join(problems) + ". Expected columns: " + ", ".join(NAMES))
+    for column in NAMES:
         if column not in frame.columns:
             frame[column] = ""
-    frame = frame[list(ALL_COLUMNS)]
-    for column in TEXT_COLUMNS:
+    lines = frame.attrs["lines"]
+    frame = frame[list(NAMES)]
+    frame.attrs["lines"] = lines
+    for column in TEXT_FIELDS:
         frame[column] = unescape_formulas(frame[column])
     return frame
 
@@ -104,27 +118,21 @@ def _format_amount(values: pd.Series) -> pd.Series:
 
 
 def announcements_to_csv(frame: pd.DataFrame) -> str:
-    """Announcements (as from :func:`tracker.repository.announcements_frame`) as CSV text
-    in the import format."""
-    out = pd.DataFrame(
-        {
-            "company": frame["company"],
-            "ticker": frame["ticker"].fillna(""),
-            "country": frame["country"],
-            "fy_end_month": frame["fy_end_month"].astype(int).astype(str),
-            "kind": frame["kind"],
-            "scope": frame["scope"],
-            "period": frame["period"],
-            "amount_low": _format_amount(frame["amount_low"]),
-            "amount_high": _format_amount(frame["amount_high"]),
-            "currency": frame["currency"],
-            "announced_on": pd.to_datetime(frame["announced_on"]).dt.strftime("%Y-%m-%d"),
-            "source_url": frame["source_url"],
-            "notes": frame["notes"].fillna(""),
-        },
-        columns=list(ALL_COLUMNS),
-    )
-    for column in TEXT_COLUMNS:
+    """Announcements (as from :func:`tracker.queries.announcements_frame`) as CSV text in
+    the import format, ids included: importing it again updates changed rows and skips
+    unchanged ones."""
+    out = pd.DataFrame(index=frame.index)
+    for name in NAMES:
+        values = frame[name]
+        if name in ("amount_low", "amount_high"):
+            out[name] = _format_amount(values)
+        elif name == "announced_on":
+            out[name] = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+        elif name in ("id", "supersedes", "fy_end_month"):
+            out[name] = values.astype("Int64").astype(str).replace("<NA>", "")
+        else:
+            out[name] = values.fillna("").astype(str)
+    for column in TEXT_FIELDS:
         out[column] = escape_formulas(out[column])
     return out.to_csv(index=False, lineterminator="\n")
 

@@ -1,4 +1,4 @@
-"""Engine creation, schema and first-run seeding, for SQLite and PostgreSQL alike.
+"""Engine creation and schema migration, for SQLite and PostgreSQL alike.
 
 SQLite runs in WAL mode with a busy timeout so that the dashboard and a CLI import (or
 two analysts' processes) can write to one file without "database is locked" errors.
@@ -12,14 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from tracker.config import database_url, seed_path
-from tracker.models import Announcement, Company
+from tracker.config import database_url
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -62,32 +59,3 @@ def ensure_schema(engine: Engine) -> None:
     from tracker.migrations import upgrade
 
     upgrade(engine)
-
-
-def is_empty(engine: Engine) -> bool:
-    with Session(engine) as session:
-        companies = session.exec(select(func.count()).select_from(Company)).one()[0]
-        announcements = session.exec(select(func.count()).select_from(Announcement)).one()[0]
-    return companies == 0 and announcements == 0
-
-
-def init_db(engine: Engine, seed: bool = True) -> None:
-    """Create the schema and, on a brand-new database, load ``data/seed.csv``."""
-    ensure_schema(engine)
-    if seed and is_empty(engine):
-        from tracker.csv_io import read_announcements_csv
-        from tracker.repository import import_frame
-
-        import_frame(engine, read_announcements_csv(seed_path()), user="seed")
-
-
-@lru_cache(maxsize=8)
-def _engine_for(url: str) -> Engine:
-    engine = make_engine(url)
-    init_db(engine)
-    return engine
-
-
-def get_engine() -> Engine:
-    """The process-wide engine for the configured database, initialized and seeded."""
-    return _engine_for(database_url())

@@ -44,6 +44,16 @@ class FxTable:
         out = self.rates_for(pd.Series([currency]), pd.Series([year]))
         return float(out[0])
 
+    def rates_at(self, currencies: pd.Series, months: np.ndarray) -> np.ndarray:
+        """Units per USD in each month index (temporary: yearly table)."""
+        return self.rates_for(pd.Series(currencies), pd.Series(np.asarray(months) // 12))
+
+    def average_rates(
+        self, currencies: pd.Series, first_months: np.ndarray, last_months: np.ndarray
+    ) -> np.ndarray:
+        """Mean rate over each inclusive month span (temporary: yearly table)."""
+        return self.rates_at(currencies, np.asarray(first_months))
+
     def rates_for(self, currencies: pd.Series, years: pd.Series) -> np.ndarray:
         """Vectorized :meth:`rate`; unknown currencies give NaN."""
         result = np.full(len(currencies), np.nan)

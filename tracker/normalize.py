@@ -1,72 +1,116 @@
 """Turn announcements into annual USD per company and calendar year.
 
-The rule that keeps revisions and overlaps from being double-counted works month by
-month: every announcement is spread evenly over the months its period covers (in USD at
-the rate of its announcement year), then for each company, scope, kind and month only
-the latest statement known at the as-of date counts. Meta's four 2025 guidance ranges
-therefore give one 2025 figure (the latest), Microsoft's FY2025 and FY2026 each fill
-their own months of calendar 2025, and a pledge revised upward replaces the original.
+The rules (``docs/methodology.md`` explains them with worked examples):
 
-The headline figure of a company-month then takes, in order of preference, the actual,
-else the guidance, else the pledge (and the broadest scope); pledges and guidance are
-also kept side by side in :attr:`AnnualView.by_basis` and are never added together.
+1. Only announcements known at the as-of date count, and an announcement that a later
+   known one explicitly supersedes counts for no month at all, whatever its period.
+2. USD: a reported actual at the average monthly rate of the months it covers; guidance
+   and pledges at the rate of the month they were announced in. A missing rate leaves
+   the figure out with a warning; it never falls back to another month.
+3. Each announcement is spread evenly over the months of its period; for each company,
+   scope, kind and month one statement counts: for actuals the most detailed (a quarter
+   beats the fiscal year it belongs to), then the latest; otherwise the latest.
+4. Headline: each company has one series, its broadest capex scope (total capex, else
+   AI infrastructure, else data centers), so a narrow pledge never fills a gap in a
+   broader series. Per month the actual wins, else guidance, else the pledge. Scopes
+   that are not capex, joint ventures and press reports the company never confirmed
+   stay out of the headline unless asked for.
+5. Months add up to calendar years with the months covered; only full years count in
+   totals (``in_totals``).
+
 Everything is vectorized with numpy: no Python loop runs per announcement or month.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from tracker.fx import FxTable, default_fx
-from tracker.models import Kind, Scope
-from tracker.periods import month_indexes
+from tracker.periods import month_indexes, month_label
+from tracker.vocab import MIXED, Evidence, Kind, Measure, Scope
 
-KIND_RANK = {Kind.ACTUAL.value: 0, Kind.GUIDANCE.value: 1, Kind.PLEDGE.value: 2}
-SCOPE_RANK = {
-    Scope.TOTAL_CAPEX.value: 0,
-    Scope.AI_INFRASTRUCTURE.value: 1,
-    Scope.DATA_CENTERS.value: 2,
-    Scope.TOTAL_INVESTMENT.value: 3,
-}
-MEASURES = ("low", "mid", "high")
+MEASURES = tuple(Measure.values())
+KIND_RANK = {k.value: k.rank for k in Kind}
+SCOPE_RANK = {s.value: s.rank for s in Scope}
+CAPEX_SCOPES = frozenset(Scope.capex())
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    """Which announcements may enter the headline series (and so the totals)."""
+
+    ventures: bool = False
+    press_reports: bool = False
 
 
 @dataclass
 class AnnualView:
     """Annual USD (billions) at one as-of date.
 
-    ``headline``: one row per company and year (the figure charts and totals use), with
-    the ids of the announcements behind it.
-    ``by_basis``: one row per company, scope, kind and year, for side-by-side views.
+    ``headline``: one row per company and year: the comparable series charts, rankings
+    and totals use, with the ids of the announcements behind it.
+    ``by_basis``: one row per company, scope, kind and year, every scope and kind, for
+    side-by-side views (never added together).
     ``monthly``: the resolved month rows behind both, for drill-down.
+    ``warnings``: figures left out, in sentences (e.g. a missing FX rate).
     """
 
     headline: pd.DataFrame
     by_basis: pd.DataFrame
     monthly: pd.DataFrame
     as_of: date
+    warnings: list[str] = field(default_factory=list)
+
+
+def superseded_ids(frame: pd.DataFrame, as_of: date | None = None) -> set[int]:
+    """Ids that a known announcement explicitly supersedes."""
+    known = frame if as_of is None else frame[_announced(frame) <= pd.Timestamp(as_of)]
+    return set(known["supersedes"].dropna().astype(int))
+
+
+def _announced(frame: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(frame["announced_on"])
 
 
 def with_usd(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.DataFrame:
     """Add ``fx_rate``, ``low_usd``, ``high_usd``, ``mid_usd`` (billions, whole period),
-    ``months`` and ``annual_mid_usd`` (the per-12-months rate) to announcements."""
+    ``months`` and ``annual_{low,mid,high}_usd`` (per 12 months) to announcements.
+
+    Actuals use the average rate of the months they cover; guidance and pledges the
+    rate of their announcement month. ``fx_rate`` is NaN where the table has no rate.
+    """
     fx = fx or default_fx()
     out = frame.copy()
-    years = pd.to_datetime(out["announced_on"]).dt.year
-    out["fx_rate"] = fx.rates_for(out["currency"], years)
+    first = month_indexes(out["period_start"])
+    last = month_indexes(out["period_end"])
+    announced = month_indexes(out["announced_on"])
+    is_actual = (out["kind"] == Kind.ACTUAL.value).to_numpy()
+    currencies = out["currency"]
+    rate = fx.rates_at(currencies, announced)
+    if is_actual.any():
+        rate = np.where(is_actual, fx.average_rates(currencies, first, last), rate)
+    out["fx_rate"] = rate
     out["low_usd"] = out["amount_low"] / out["fx_rate"]
     out["high_usd"] = out["amount_high"] / out["fx_rate"]
     out["mid_usd"] = (out["low_usd"] + out["high_usd"]) / 2
-    first = month_indexes(out["period_start"])
-    last = month_indexes(out["period_end"])
     out["months"] = (last - first + 1).astype(int)
     for m in MEASURES:
         out[f"annual_{m}_usd"] = out[f"{m}_usd"] / out["months"] * 12
     return out
+
+
+def _fx_warnings(usd: pd.DataFrame) -> list[str]:
+    missing = usd[usd["fx_rate"].isna()]
+    return [
+        f"No FX rate for {r.currency} in the months of announcement #{r.id} ({r.company}, "
+        f"{r.kind} {r.period}); it is left out of USD figures until the FX table covers "
+        "them (scripts/update_fx.py)."
+        for r in missing.itertuples()
+    ]
 
 
 def _first_per_group(keys: np.ndarray) -> np.ndarray:
@@ -76,11 +120,31 @@ def _first_per_group(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
 
 
-def monthly_rows(frame: pd.DataFrame, as_of: date, fx: FxTable | None = None) -> pd.DataFrame:
-    """One row per announcement and covered month, for announcements known at ``as_of``,
-    already resolved so each (company, scope, kind, month) keeps only the latest."""
-    known = frame[pd.to_datetime(frame["announced_on"]) <= pd.Timestamp(as_of)]
+def _eligible(usd: pd.DataFrame, include: Inclusion) -> np.ndarray:
+    """Rows that may enter the headline: capex scopes, no venture unless included, no
+    unconfirmed press report unless included."""
+    ok = usd["scope"].isin(CAPEX_SCOPES).to_numpy().copy()
+    if not include.ventures:
+        ok &= (usd["venture_partners"].fillna("") == "").to_numpy()
+    if not include.press_reports:
+        ok &= (usd["evidence"] != Evidence.PRESS_REPORT.value).to_numpy()
+    return ok
+
+
+def monthly_rows(
+    frame: pd.DataFrame,
+    as_of: date,
+    fx: FxTable | None = None,
+    include: Inclusion | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """One row per announcement and covered month for announcements known at ``as_of``
+    and not superseded, resolved so each (company, scope, kind, month) keeps one."""
+    include = include or Inclusion()
+    known = frame[_announced(frame) <= pd.Timestamp(as_of)]
+    known = known[~known["id"].isin(superseded_ids(known))]
     usd = with_usd(known, fx)
+    warnings = _fx_warnings(usd)
+    usd = usd[usd["fx_rate"].notna()]
     n = usd["months"].to_numpy(dtype=np.int64)
     total = int(n.sum())
     rep = np.repeat(np.arange(len(usd)), n)
@@ -90,24 +154,26 @@ def monthly_rows(frame: pd.DataFrame, as_of: date, fx: FxTable | None = None) ->
     company_code, companies = pd.factorize(usd["company"])
     scope_rank = usd["scope"].map(SCOPE_RANK).fillna(9).to_numpy(dtype=np.int64)
     kind_rank = usd["kind"].map(KIND_RANK).fillna(9).to_numpy(dtype=np.int64)
-    announced = pd.to_datetime(usd["announced_on"]).to_numpy().astype("datetime64[D]")
-    announced = announced.astype(np.int64)
+    announced = _announced(usd).to_numpy().astype("datetime64[D]").astype(np.int64)
     ids = usd["id"].to_numpy(dtype=np.int64)
+    # Actuals: the most detailed report of a month wins (quarter over fiscal year).
+    detail = np.where(usd["kind"].to_numpy() == Kind.ACTUAL.value, n, 0)
 
-    # Latest statement per (company, scope, kind, month): sort newest first inside keys.
     key = ((company_code[rep] * 16 + scope_rank[rep]) * 16 + kind_rank[rep]) * 100_000 + month
-    order = np.lexsort((-ids[rep], -announced[rep], key))
+    order = np.lexsort((-ids[rep], -announced[rep], detail[rep], key))
     keep = order[_first_per_group(key[order])]
     src = rep[keep]
     months_n = n[src]
-    return pd.DataFrame(
+    rows = pd.DataFrame(
         {
             "company": companies[company_code[src]],
             "company_code": company_code[src],
             "scope": usd["scope"].to_numpy()[src],
             "kind": usd["kind"].to_numpy()[src],
+            "qualifier": usd["qualifier"].to_numpy()[src],
             "scope_rank": scope_rank[src],
             "kind_rank": kind_rank[src],
+            "eligible": _eligible(usd, include)[src],
             "month": month[keep],
             "year": month[keep] // 12,
             "announcement_id": ids[src],
@@ -115,6 +181,7 @@ def monthly_rows(frame: pd.DataFrame, as_of: date, fx: FxTable | None = None) ->
             "high": usd["high_usd"].to_numpy()[src] / months_n,
         }
     )
+    return rows, warnings
 
 
 def _aggregate(rows: pd.DataFrame, keys: list[str], with_ids: bool) -> pd.DataFrame:
@@ -124,6 +191,12 @@ def _aggregate(rows: pd.DataFrame, keys: list[str], with_ids: bool) -> pd.DataFr
     grouped = rows.groupby(keys, sort=True)
     out = grouped[["low", "mid", "high"]].sum()
     out["months"] = grouped.size()
+    first_month = grouped["month"].min()
+    last_month = grouped["month"].max()
+    out["covers"] = [
+        month_label(a) + (f" to {month_label(b)}" if b != a else "")
+        for a, b in zip(first_month, last_month, strict=True)
+    ]
     if with_ids:
         pairs = (
             rows[[*keys, "announcement_id"]]
@@ -135,33 +208,61 @@ def _aggregate(rows: pd.DataFrame, keys: list[str], with_ids: bool) -> pd.DataFr
     return out.reset_index()
 
 
-def _label(first: pd.Series, distinct: pd.Series) -> pd.Series:
-    return first.where(distinct == 1, "mixed")
+def _label(rows: pd.DataFrame, keys: list[str], column: str) -> np.ndarray:
+    grouped = rows.groupby(keys, sort=True)[column]
+    first, distinct = grouped.first(), grouped.nunique()
+    return first.where(distinct == 1, MIXED).to_numpy()
+
+
+def headline_rows(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Per company the broadest eligible capex scope; per month of it the best kind."""
+    rows = monthly[monthly["eligible"].to_numpy()]
+    if rows.empty:
+        return rows
+    broadest = rows.groupby("company_code")["scope_rank"].transform("min")
+    rows = rows[rows["scope_rank"] == broadest]
+    key = rows["company_code"].to_numpy(dtype=np.int64) * 100_000 + rows["month"].to_numpy()
+    order = np.lexsort((rows["kind_rank"].to_numpy(), key))
+    return rows.iloc[order[_first_per_group(key[order])]]
 
 
 def annual_view(
-    frame: pd.DataFrame, as_of: date | None = None, fx: FxTable | None = None
+    frame: pd.DataFrame,
+    as_of: date | None = None,
+    fx: FxTable | None = None,
+    include: Inclusion | None = None,
 ) -> AnnualView:
     """Annual USD per company and calendar year from announcements (see module doc)."""
     as_of = as_of or date.today()
-    monthly = monthly_rows(frame, as_of, fx)
-    by_basis = _aggregate(monthly, ["company", "scope", "kind", "year"], with_ids=False)
-
-    # Headline: per company-month the best-ranked kind, then scope.
-    key = monthly["company_code"].to_numpy(dtype=np.int64) * 100_000 + monthly["month"].to_numpy()
-    rank = monthly["kind_rank"].to_numpy() * 16 + monthly["scope_rank"].to_numpy()
-    order = np.lexsort((rank, key))
-    best = monthly.iloc[order[_first_per_group(key[order])]]
-    headline = _aggregate(best, ["company", "year"], with_ids=True)
-    labels = best.groupby(["company", "year"], sort=True).agg(
-        kind_first=("kind", "first"),
-        kinds=("kind", "nunique"),
-        scope_first=("scope", "first"),
-        scopes=("scope", "nunique"),
+    monthly, warnings = monthly_rows(frame, as_of, fx, include)
+    by_basis = _aggregate(monthly, ["company", "scope", "kind", "year"], with_ids=True)
+    by_basis["qualifier"] = (
+        _label(monthly, ["company", "scope", "kind", "year"], "qualifier")
+        if not monthly.empty
+        else []
     )
-    headline["basis"] = _label(labels["kind_first"], labels["kinds"]).to_numpy()
-    headline["scope"] = _label(labels["scope_first"], labels["scopes"]).to_numpy()
+    best = headline_rows(monthly)
+    keys = ["company", "year"]
+    headline = _aggregate(best, keys, with_ids=True)
+    if not best.empty:
+        headline["basis"] = _label(best, keys, "kind")
+        headline["scope"] = _label(best, keys, "scope")
+        headline["qualifier"] = _label(best, keys, "qualifier")
+    else:
+        for column in ("basis", "scope", "qualifier"):
+            headline[column] = pd.Series(dtype=object)
+    headline["in_totals"] = headline["months"] == 12
     countries = frame.drop_duplicates("company").set_index("company")["country"]
     headline.insert(1, "country", headline["company"].map(countries))
     by_basis.insert(1, "country", by_basis["company"].map(countries))
-    return AnnualView(headline, by_basis, monthly, as_of)
+    return AnnualView(headline, by_basis, monthly, as_of, warnings)
+
+
+def default_year(headline: pd.DataFrame) -> int | None:
+    """The latest year with broad coverage: at least half as many companies with a full
+    year as the best-covered year (not an empty current year)."""
+    full = headline[headline["in_totals"]].groupby("year")["company"].nunique()
+    if full.empty:
+        return int(headline["year"].max()) if not headline.empty else None
+    broad = full[full >= max(1, full.max() / 2)]
+    return int(broad.index.max())

@@ -138,3 +138,9 @@ def parse_period(label: str, fy_end_month: int = 12) -> Period:
     if last - first + 1 > MAX_SPAN_MONTHS:
         raise PeriodError(f"period '{canonical}' is longer than {MAX_SPAN_MONTHS // 12} years")
     return Period(canonical, first, last)
+
+
+def month_label(index: int) -> str:
+    """``2025-07`` for a month index."""
+    year, month0 = divmod(int(index), 12)
+    return f"{year}-{month0 + 1:02d}"

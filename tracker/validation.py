@@ -1,55 +1,46 @@
 """Validate announcements in bulk: one vectorized pass for a CSV file or a form.
 
-Every rule runs column-wise over a DataFrame of raw strings and yields
-``(line, field, message)`` rows, so a 100k-row import costs a handful of pandas
-operations and the dashboard form shows the same message next to the same field that
-the CLI prints for a file. Nothing here touches the database: the known companies are
-passed in.
+Each rule is a small function over a :class:`Batch` of raw strings; it reads the columns
+it checks, stores their canonical values and reports ``(line, field, message)`` rows. A
+100k-row import costs a handful of pandas operations, and the dashboard form shows the
+same message next to the same field that the CLI prints for a file. Generic rules
+(required, length, control characters, choices) are driven by :mod:`tracker.schema`;
+nothing here touches the database: the stored companies are passed in.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from tracker.fx import FxTable
-from tracker.models import Kind, Scope
-from tracker.periods import PeriodError, month_starts, parse_period
+from tracker.names import clean_name, company_keys, has_control_characters
+from tracker.periods import PeriodError, month_indexes, month_starts, parse_period
+from tracker.schema import BY_NAME, COLUMNS, DUPLICATE_KEY, NAMES
 
-REQUIRED_COLUMNS = (
-    "company",
-    "kind",
-    "scope",
-    "period",
-    "amount_low",
-    "currency",
-    "announced_on",
-    "source_url",
-)
-OPTIONAL_COLUMNS = ("ticker", "country", "fy_end_month", "amount_high", "notes")
-ALL_COLUMNS = (
-    "company",
-    "ticker",
-    "country",
-    "fy_end_month",
-    "kind",
-    "scope",
-    "period",
-    "amount_low",
-    "amount_high",
-    "currency",
-    "announced_on",
-    "source_url",
-    "notes",
-)
 MAX_USD_BN = 10_000.0  # USD 10 trillion: above any real announcement, catches unit slips
-MAX_TEXT = 2000
+EARLIEST_ANNOUNCEMENT = date(1990, 1, 1)
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CIK = re.compile(r"^\d{1,10}$")
+# scheme, then a dotted host with no user-info ("https://good.com@evil.example" is refused),
+# an optional port, then anything without blanks.
+_URL = re.compile(r"^https?://[^\s/?#@:]+(\.[^\s/?#@:.]+)+(:\d+)?([/?#]\S*)?$")
+# Columns of a stored company, as passed in by the caller.
+COMPANY_COLUMNS = (
+    "name",
+    "name_key",
+    "country",
+    "fiscal_year_end_month",
+    "ticker",
+    "cik",
+    "venture_partners",
+)
 
 
 @dataclass
@@ -65,44 +56,305 @@ class ValidationResult:
 
     def messages_by_field(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
-        for field, message in zip(self.errors["field"], self.errors["message"], strict=True):
-            out.setdefault(field, []).append(message)
+        for name, message in zip(self.errors["field"], self.errors["message"], strict=True):
+            out.setdefault(str(name), []).append(str(message))
         return out
 
+    def summary(self, limit: int = 20) -> str:
+        """The errors as lines an analyst can act on: ``line 3: amount_low: ...``."""
+        rows = [
+            f"line {r.line}: {r.field}: {r.message}" for r in self.errors.head(limit).itertuples()
+        ]
+        if len(self.errors) > limit:
+            rows.append(f"... and {len(self.errors) - limit} more")
+        return "\n".join(rows)
 
-class _Errors:
-    def __init__(self, lines: pd.Series):
-        self._lines = lines
-        self._parts: list[pd.DataFrame] = []
 
-    def add(self, mask: pd.Series | np.ndarray, field: str, message: str | pd.Series) -> None:
-        mask = pd.Series(mask, index=self._lines.index).fillna(False).astype(bool)
+def empty_errors() -> pd.DataFrame:
+    return pd.DataFrame({"line": pd.Series(dtype="int64"), "field": [], "message": []})
+
+
+@dataclass
+class Batch:
+    """Raw rows being validated, the canonical values found so far, and the errors."""
+
+    raw: pd.DataFrame
+    lines: pd.Series
+    companies: pd.DataFrame
+    fx: FxTable
+    today: date
+    out: dict[str, pd.Series] = field(default_factory=dict)
+    _errors: list[pd.DataFrame] = field(default_factory=list)
+
+    def text(self, column: str) -> pd.Series:
+        if column not in self.raw.columns:
+            return pd.Series("", index=self.raw.index, dtype=object)
+        return self.raw[column].fillna("").astype(str).str.strip()
+
+    def error(self, mask: pd.Series | np.ndarray, column: str, message: str | pd.Series) -> None:
+        mask = pd.Series(mask, index=self.raw.index).fillna(False).astype(bool)
         if not mask.any():
             return
         msgs = message[mask] if isinstance(message, pd.Series) else message
-        self._parts.append(
-            pd.DataFrame({"line": self._lines[mask], "field": field, "message": msgs})
+        self._errors.append(
+            pd.DataFrame({"line": self.lines[mask], "field": column, "message": msgs})
         )
 
-    def frame(self) -> pd.DataFrame:
-        if not self._parts:
-            return pd.DataFrame({"line": pd.Series(dtype=int), "field": [], "message": []})
-        return pd.concat(self._parts, ignore_index=True).sort_values("line", kind="stable")
+    def errors(self) -> pd.DataFrame:
+        if not self._errors:
+            return empty_errors()
+        return pd.concat(self._errors, ignore_index=True).sort_values("line", kind="stable")
 
 
-def _text(raw: pd.DataFrame, column: str) -> pd.Series:
-    if column not in raw.columns:
-        return pd.Series("", index=raw.index, dtype=object)
-    return raw[column].fillna("").astype(str).str.strip()
+Rule = Callable[[Batch], None]
 
 
-# scheme, then a host with a dot and no blanks, then anything without blanks.
-_URL = re.compile(r"^https?://[^\s/?#@]*@?[^\s/?#.]+(\.[^\s/?#.]+)+(:\d+)?([/?#]\S*)?$")
+def check_text_fields(b: Batch) -> None:
+    """Every text column: required, not too long, no control characters."""
+    for column in COLUMNS:
+        if column.type not in ("text", "code"):
+            continue
+        text = b.text(column.name)
+        if column.required:
+            b.error(text == "", column.name, f"{column.label.lower()} is required")
+        if column.max_length:
+            b.error(
+                text.str.len() > column.max_length,
+                column.name,
+                f"{column.label.lower()} is longer than {column.max_length} characters",
+            )
+        b.error(
+            has_control_characters(text),
+            column.name,
+            f"{column.label.lower()} contains control characters; remove them",
+        )
+        b.out[column.name] = text
 
 
-def _valid_urls(urls: pd.Series) -> pd.Series:
-    """http(s) addresses with a dotted host: vectorized, 100k rows in milliseconds."""
-    return urls.str.match(_URL, na=False)
+def check_choices(b: Batch) -> None:
+    """Vocabulary columns: one of the enum's values; blank takes the default."""
+    for column in COLUMNS:
+        if column.choices is None:
+            continue
+        text = b.text(column.name).str.lower()
+        if column.default is not None:
+            text = text.where(text != "", column.default)
+        allowed = column.choices.values()
+        b.error(
+            ~text.isin(allowed),
+            column.name,
+            f"{column.name} must be one of " + ", ".join(allowed),
+        )
+        b.out[column.name] = text
+
+
+def _optional_ids(b: Batch, column: str, what: str) -> None:
+    text = b.text(column).str.lstrip("#")
+    number = pd.to_numeric(text.where(text != ""), errors="coerce")
+    bad = (text != "") & ~(number.notna() & (number % 1 == 0) & (number > 0))
+    b.error(bad, column, f"{what} must be a whole announcement number such as 12")
+    b.out[column] = number.where(~bad).astype("Int64")
+
+
+def check_ids(b: Batch) -> None:
+    _optional_ids(b, "id", "id")
+    _optional_ids(b, "supersedes", "supersedes")
+    ids = b.out["id"]
+    b.error(
+        ids.notna() & ids.eq(b.out["supersedes"]).fillna(False),
+        "supersedes",
+        "an announcement cannot supersede itself",
+    )
+    repeated = ids.notna() & ids.duplicated(keep="first")
+    b.error(repeated, "id", "this id appears on an earlier line of the file")
+
+
+def check_company(b: Batch) -> None:
+    """Match stored companies by their normalized key and keep the stored spelling; a
+    new company keeps the first spelling it has in the batch."""
+    name = b.out["company"].map(clean_name)
+    key = company_keys(name)
+    stored = b.companies.drop_duplicates("name_key").set_index("name_key")
+    exists = key.isin(stored.index) & (key != "")
+    match = stored.reindex(key)
+    match.index = b.raw.index
+    first_spelling = name.groupby(key).transform("first")
+    b.out["company"] = first_spelling.where(~exists, match["name"])
+    b.out["company_key"] = key
+    b.out["company_exists"] = exists
+
+    country = b.out["country"].str.upper()
+    b.error(
+        (country != "") & ~country.str.match(_COUNTRY),
+        "country",
+        "country must be a two-letter ISO code such as US or CN",
+    )
+    b.error(
+        ~exists & (country == "") & (name != ""),
+        "country",
+        "country is required for a company not yet in the database",
+    )
+    stored_country = match["country"].fillna("")
+    b.error(
+        exists & (country != "") & (country != stored_country),
+        "country",
+        "country " + country + " conflicts with the stored " + stored_country,
+    )
+    b.out["country"] = country.where(~exists, stored_country)
+
+    fy_text = b.text("fy_end_month")
+    fy = pd.to_numeric(fy_text.where(fy_text != ""), errors="coerce")
+    bad_fy = (fy_text != "") & ~(fy.between(1, 12) & (fy % 1 == 0))
+    b.error(bad_fy, "fy_end_month", "fiscal-year end month must be a whole number 1-12")
+    stored_fy = pd.to_numeric(match["fiscal_year_end_month"], errors="coerce")
+    b.error(
+        exists & (fy_text != "") & ~bad_fy & (fy != stored_fy),
+        "fy_end_month",
+        "fiscal-year end month conflicts with the stored company",
+    )
+    b.out["fy_end_month"] = fy.where(~bad_fy).fillna(12).where(~exists, stored_fy).astype(int)
+
+    cik = b.out["cik"].str.lstrip("0")
+    b.error((cik != "") & ~cik.str.match(_CIK), "cik", "CIK must be digits, e.g. 789019")
+    for column in ("ticker", "cik", "venture_partners"):
+        given = cik if column == "cik" else b.out[column]
+        b.out[column] = given.where(~exists | (given != ""), match[column].fillna(""))
+
+
+def check_new_company_consistency(b: Batch) -> None:
+    """One new company given two countries or fiscal-year ends in one file is refused:
+    which one is right cannot be guessed."""
+    new = ~b.out["company_exists"] & (b.out["company"] != "")
+    if not new.any():
+        return
+    frame = pd.DataFrame(
+        {"key": b.out["company_key"], "c": b.out["country"], "fy": b.out["fy_end_month"]}
+    )[new]
+    grouped = frame.groupby("key")
+    clash = grouped["c"].transform("nunique").gt(1) | grouped["fy"].transform("nunique").gt(1)
+    b.error(
+        b.raw.index.isin(frame.index[clash.to_numpy()]),
+        "company",
+        "this new company is given different countries or fiscal-year ends in the file",
+    )
+
+
+def check_amounts(b: Batch) -> None:
+    """Amounts in billions of the announced currency; a blank high end equals the low."""
+    low_text = b.text("amount_low")
+    low = pd.to_numeric(low_text, errors="coerce").astype(float)
+    b.error(
+        (low_text != "") & low.isna(),
+        "amount_low",
+        "amount '" + low_text + "' is not a number (use e.g. 62.5, in billions)",
+    )
+    b.error(low <= 0, "amount_low", "amount must be greater than zero")
+    high_text = b.text("amount_high")
+    high = pd.to_numeric(high_text.where(high_text != ""), errors="coerce").astype(float)
+    b.error(
+        (high_text != "") & high.isna(), "amount_high", "high amount '" + high_text + "' is not a number"
+    )
+    high = high.where(high_text != "", low)
+    b.error(
+        high < low,
+        "amount_high",
+        "high amount " + high.astype(str) + " is below the low amount " + low.astype(str),
+    )
+    b.error(~np.isfinite(low.fillna(0)) | ~np.isfinite(high.fillna(0)), "amount_low", "amount must be finite")
+    b.out["amount_low"], b.out["amount_high"] = low, high
+    b.out["high_given"] = high_text != ""
+
+
+def check_currency(b: Batch) -> None:
+    currency = b.out["currency"].str.upper()
+    known = currency.isin(b.fx.currencies)
+    b.error(
+        (currency != "") & ~known,
+        "currency",
+        "unknown currency '" + currency + "'; the FX table knows " + ", ".join(sorted(b.fx.currencies)),
+    )
+    b.out["currency"] = currency
+    b.out["currency_known"] = known
+
+
+def check_announced_on(b: Batch) -> None:
+    text = b.text("announced_on")
+    announced = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    b.error(text == "", "announced_on", "announcement date is required (YYYY-MM-DD)")
+    b.error(
+        (text != "") & announced.isna(),
+        "announced_on",
+        "announcement date '" + text + "' is not a date (use YYYY-MM-DD)",
+    )
+    b.error(announced > pd.Timestamp(b.today), "announced_on", "announcement date is in the future")
+    b.error(
+        announced < pd.Timestamp(EARLIEST_ANNOUNCEMENT),
+        "announced_on",
+        f"announcement date is before {EARLIEST_ANNOUNCEMENT.year}; check the year",
+    )
+    b.out["announced_on"] = announced
+
+
+def check_ceiling(b: Batch) -> None:
+    """USD 10 trillion ceiling at the announcement month's rate: catches unit slips
+    (millions typed as billions). Points at the field that holds the figure."""
+    months = pd.Series(
+        month_indexes(b.out["announced_on"].fillna(pd.Timestamp(b.today))), index=b.raw.index
+    )
+    usd_high = b.out["amount_high"] / b.fx.rates_at(b.out["currency"], months.to_numpy())
+    too_big = b.out["currency_known"] & (usd_high > MAX_USD_BN)
+    message = "amount is over USD 10 trillion; amounts are in billions"
+    b.error(too_big & b.out["high_given"], "amount_high", message)
+    b.error(too_big & ~b.out["high_given"], "amount_low", message)
+
+
+def check_period(b: Batch) -> None:
+    """Parse each distinct (label, fiscal-year end) once, then look the rows up."""
+    label = b.out["period"]
+    fy = b.out["fy_end_month"]
+    distinct = pd.DataFrame({"label": label, "fy": fy}).drop_duplicates()
+    parsed = []
+    for text, fy_end in zip(distinct["label"], distinct["fy"], strict=True):
+        if not text:
+            continue
+        try:
+            p = parse_period(text, int(fy_end))
+            parsed.append((text, fy_end, p.first_month, p.last_month, p.label, ""))
+        except PeriodError as exc:
+            parsed.append((text, fy_end, np.nan, np.nan, text, str(exc)))
+    table = pd.DataFrame(
+        parsed, columns=["label", "fy", "first", "last", "canonical", "msg"]
+    ).set_index(["label", "fy"])
+    found = table.reindex(pd.MultiIndex.from_arrays([label, fy]))
+    b.out["first_month"] = pd.Series(found["first"].to_numpy(), index=b.raw.index)
+    b.out["last_month"] = pd.Series(found["last"].to_numpy(), index=b.raw.index)
+    b.out["period"] = pd.Series(found["canonical"].fillna("").to_numpy(), index=b.raw.index)
+    b.error(pd.Series(found["msg"].fillna("").to_numpy(), index=b.raw.index) != "", "period",
+            pd.Series(found["msg"].fillna("").to_numpy(), index=b.raw.index))
+
+
+def check_source_url(b: Batch) -> None:
+    url = b.out["source_url"]
+    b.error(
+        (url != "") & ~url.str.match(_URL, na=False),
+        "source_url",
+        "source URL '" + url + "' is not a plain http(s) address (no user name or blanks)",
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    check_text_fields,
+    check_choices,
+    check_ids,
+    check_company,
+    check_new_company_consistency,
+    check_amounts,
+    check_currency,
+    check_announced_on,
+    check_ceiling,
+    check_period,
+    check_source_url,
+)
 
 
 def validate_frame(
@@ -110,245 +362,85 @@ def validate_frame(
     companies: pd.DataFrame,
     fx: FxTable,
     today: date | None = None,
-    first_line: int = 2,
+    first_line: int | pd.Series = 2,
 ) -> ValidationResult:
     """Check raw announcement rows (strings, as read from CSV or a form).
 
-    ``companies`` has columns name, country, fiscal_year_end_month, ticker for the
-    companies already stored. ``first_line`` is the file line of the first data row
-    (2 for a CSV with a header), so messages point at the line an analyst sees.
+    ``companies`` has :data:`COMPANY_COLUMNS` for the companies already stored.
+    ``first_line`` is the file line of the first data row (2 for a CSV with a header),
+    or a Series of each row's physical line, so messages point at the line an analyst
+    sees even after a multi-line cell.
     """
-    today = today or date.today()
     raw = raw.reset_index(drop=True)
-    lines = pd.Series(np.arange(len(raw)) + first_line, index=raw.index)
-    err = _Errors(lines)
-
-    # Company: match stored companies case-insensitively and keep their spelling.
-    company = _text(raw, "company")
-    err.add(company == "", "company", "company is required")
-    err.add(company.str.len() > 120, "company", "company name is longer than 120 characters")
-    known = (
-        companies.assign(key=companies["name"].str.casefold())
-        .drop_duplicates("key")
-        .set_index("key")
-    )
-    key = company.str.casefold()
-    exists = key.isin(known.index)
-    stored = known.reindex(key)
-    stored.index = raw.index
-    # A new company keeps the first spelling it has in the batch ("NewCo", then "newco").
-    first_spelling = company.groupby(key).transform("first")
-    canonical_company = first_spelling.where(~exists, stored["name"])
-
-    country = _text(raw, "country").str.upper()
-    bad_country = (country != "") & ~country.str.match(_COUNTRY)
-    err.add(bad_country, "country", "country must be a two-letter ISO code such as US or CN")
-    err.add(
-        ~exists & (country == "") & (company != ""),
-        "country",
-        "country is required for a company not yet in the database",
-    )
-    conflict = exists & (country != "") & (country != stored["country"].fillna(""))
-    err.add(
-        conflict,
-        "country",
-        "country " + country + " conflicts with the stored " + stored["country"].fillna(""),
-    )
-    country = country.where(~exists, stored["country"])
-
-    fy_text = _text(raw, "fy_end_month")
-    fy_num = pd.to_numeric(fy_text.where(fy_text != ""), errors="coerce")
-    bad_fy = (fy_text != "") & ~(fy_num.between(1, 12) & (fy_num % 1 == 0))
-    err.add(bad_fy, "fy_end_month", "fiscal-year end month must be a whole number 1-12")
-    stored_fy = pd.to_numeric(stored["fiscal_year_end_month"], errors="coerce")
-    err.add(
-        exists & (fy_text != "") & ~bad_fy & (fy_num != stored_fy),
-        "fy_end_month",
-        "fiscal-year end month conflicts with the stored company",
-    )
-    fy = fy_num.where(~bad_fy).fillna(12).where(~exists, stored_fy).astype(int)
-
-    ticker = _text(raw, "ticker")
-    ticker = ticker.where(~exists | (ticker != ""), stored["ticker"].fillna(""))
-    err.add(ticker.str.len() > 20, "ticker", "ticker is longer than 20 characters")
-
-    # Vocabularies.
-    kind = _text(raw, "kind").str.lower()
-    kinds = [k.value for k in Kind]
-    err.add(~kind.isin(kinds), "kind", "kind must be one of " + ", ".join(kinds))
-    scope = _text(raw, "scope").str.lower()
-    scopes = [s.value for s in Scope]
-    err.add(~scope.isin(scopes), "scope", "scope must be one of " + ", ".join(scopes))
-
-    # Amounts, in billions of the announced currency.
-    low_text = _text(raw, "amount_low")
-    low = pd.to_numeric(low_text, errors="coerce").astype(float)
-    err.add(low_text == "", "amount_low", "amount is required (billions, e.g. 62.5)")
-    err.add(
-        (low_text != "") & low.isna(),
-        "amount_low",
-        "amount '" + low_text + "' is not a number (use e.g. 62.5, in billions)",
-    )
-    err.add(low <= 0, "amount_low", "amount must be greater than zero")
-    high_text = _text(raw, "amount_high")
-    high = pd.to_numeric(high_text.where(high_text != ""), errors="coerce").astype(float)
-    err.add(
-        (high_text != "") & high.isna(),
-        "amount_high",
-        "high amount '" + high_text + "' is not a number",
-    )
-    high = high.where(high_text != "", low)
-    err.add(
-        high < low,
-        "amount_high",
-        "high amount " + high.astype(str) + " is below the low amount " + low.astype(str),
-    )
-    for series in (low, high):
-        err.add(~np.isfinite(series.fillna(0)), "amount_low", "amount must be finite")
-
-    currency = _text(raw, "currency").str.upper()
-    bad_currency = ~currency.isin(fx.currencies)
-    err.add(
-        bad_currency,
-        "currency",
-        "unknown currency '"
-        + currency
-        + "'; the FX table knows "
-        + ", ".join(sorted(fx.currencies)),
-    )
-
-    announced_text = _text(raw, "announced_on")
-    announced = pd.to_datetime(announced_text, format="%Y-%m-%d", errors="coerce")
-    err.add(
-        announced.isna(),
-        "announced_on",
-        "announcement date '" + announced_text + "' is not a date (use YYYY-MM-DD)",
-    )
-    err.add(
-        announced > pd.Timestamp(today),
-        "announced_on",
-        "announcement date is in the future",
-    )
-
-    # Ceiling in USD, at the rate of the announcement year.
-    years = announced.dt.year.fillna(today.year).astype(int)
-    usd_high = high / fx.rates_for(currency, years)
-    too_big = ~bad_currency & (usd_high > MAX_USD_BN)
-    ceiling = "amount is over USD 10 trillion; amounts are in billions"
-    # Point at the field that holds the figure: the high end of a range, else the amount.
-    err.add(too_big & (high_text != ""), "amount_high", ceiling)
-    err.add(too_big & (high_text == ""), "amount_low", ceiling)
-
-    # Periods: parse each distinct (label, fiscal-year end) once, then look up.
-    period_text = _text(raw, "period")
-    distinct = pd.DataFrame({"label": period_text, "fy": fy}).drop_duplicates()
-    parsed = []
-    for label, fy_end in zip(distinct["label"], distinct["fy"], strict=True):
-        try:
-            p = parse_period(label, int(fy_end))
-            parsed.append((label, fy_end, p.first_month, p.last_month, p.label, ""))
-        except PeriodError as exc:
-            parsed.append((label, fy_end, np.nan, np.nan, label, str(exc)))
-    table = pd.DataFrame(
-        parsed, columns=["label", "fy", "first", "last", "canonical", "msg"]
-    ).set_index(["label", "fy"])
-    looked_up = table.reindex(pd.MultiIndex.from_arrays([period_text, fy]))
-    first = pd.Series(looked_up["first"].to_numpy(), index=raw.index)
-    last = pd.Series(looked_up["last"].to_numpy(), index=raw.index)
-    canonical_period = pd.Series(looked_up["canonical"].to_numpy(), index=raw.index)
-    period_msg = pd.Series(looked_up["msg"].to_numpy(), index=raw.index)
-    err.add(period_msg != "", "period", period_msg)
-
-    source = _text(raw, "source_url")
-    err.add(source == "", "source_url", "source URL is required")
-    err.add(
-        (source != "") & ~_valid_urls(source),
-        "source_url",
-        "source URL '" + source + "' is not a valid http(s) address",
-    )
-    err.add(source.str.len() > MAX_TEXT, "source_url", "source URL is too long")
-    notes = _text(raw, "notes")
-    err.add(notes.str.len() > MAX_TEXT, "notes", f"notes are longer than {MAX_TEXT} characters")
-
-    valid = pd.DataFrame(
-        {
-            "line": lines,
-            "company": canonical_company,
-            "company_exists": exists,
-            "ticker": ticker,
-            "country": country,
-            "fy_end_month": fy,
-            "kind": kind,
-            "scope": scope,
-            "amount_low": low,
-            "amount_high": high,
-            "currency": currency,
-            "period": canonical_period,
-            "first_month": first,
-            "last_month": last,
-            "announced_on": announced.dt.date,
-            "source_url": source,
-            "notes": notes,
-        }
-    )
-
-    # Conflicting definitions of one new company inside the same file.
-    new = valid[~exists & (company != "")]
-    if not new.empty:
-        per_company = new.groupby(new["company"].str.casefold())
-        clash = per_company["country"].transform("nunique").gt(1) | per_company[
-            "fy_end_month"
-        ].transform("nunique").gt(1)
-        err.add(
-            valid.index.isin(new.index[clash.to_numpy()]),
-            "company",
-            "this new company is given different countries or fiscal-year ends in the file",
-        )
-
-    errors = err.frame()
-    bad_lines = set(errors["line"])
-    ok = valid[~valid["line"].isin(bad_lines)].copy()
-
-    # Duplicates inside the batch (the database check is the repository's).
-    dup_key = duplicate_key(ok)
-    first_line_of = ok.groupby(dup_key)["line"].transform("first")
-    dup = dup_key.duplicated()
-    if dup.any():
-        dup_errors = pd.DataFrame(
-            {
-                "line": ok["line"][dup],
-                "field": "company",
-                "message": "duplicate of line "
-                + first_line_of[dup].astype(str)
-                + " (same company, amount, period and date)",
-            }
-        )
+    if isinstance(first_line, pd.Series):
+        lines = pd.Series(first_line.to_numpy(), index=raw.index)
+    else:
+        lines = pd.Series(np.arange(len(raw)) + first_line, index=raw.index)
+    batch = Batch(raw, lines, companies, fx, today or date.today())
+    for rule in RULES:
+        rule(batch)
+    errors = batch.errors()
+    valid = _canonical(batch)
+    ok = valid[~valid["line"].isin(set(errors["line"]))].copy()
+    ok, dup_errors = _drop_batch_duplicates(ok)
+    if not dup_errors.empty:
         errors = pd.concat([errors, dup_errors], ignore_index=True).sort_values(
             "line", kind="stable"
         )
-        ok = ok[~dup]
-
-    first_months = ok["first_month"].fillna(0).astype(np.int64).to_numpy()
-    last_months = ok["last_month"].fillna(0).astype(np.int64).to_numpy()
-    ok["first_month"], ok["last_month"] = first_months, last_months
-    ok["period_start"] = month_starts(first_months).date
-    ok["period_end"] = (month_starts(last_months + 1) - pd.Timedelta(days=1)).date
+    months_first = ok["first_month"].astype(np.int64).to_numpy()
+    months_last = ok["last_month"].astype(np.int64).to_numpy()
+    ok["first_month"], ok["last_month"] = months_first, months_last
+    ok["period_start"] = month_starts(months_first).date
+    ok["period_end"] = (month_starts(months_last + 1) - pd.Timedelta(days=1)).date
+    ok["announced_on"] = pd.to_datetime(ok["announced_on"]).dt.date
     return ValidationResult(ok.reset_index(drop=True), errors.reset_index(drop=True))
 
 
+def _canonical(b: Batch) -> pd.DataFrame:
+    out = {"line": b.lines}
+    for name in NAMES:
+        out[name] = b.out[name]
+    for extra in ("company_key", "company_exists", "first_month", "last_month"):
+        out[extra] = b.out[extra]
+    return pd.DataFrame(out)
+
+
+def _drop_batch_duplicates(ok: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows repeating an earlier row of the same batch (the database check is the
+    service's)."""
+    key = duplicate_key(ok)
+    first_line = ok.groupby(key)["line"].transform("first")
+    dup = key.duplicated()
+    errors = pd.DataFrame(
+        {
+            "line": ok["line"][dup],
+            "field": "company",
+            "message": "duplicate of line "
+            + first_line[dup].astype(str)
+            + " (same company, amount, period and date)",
+        }
+    )
+    return ok[~dup], errors
+
+
 def duplicate_key(frame: pd.DataFrame) -> pd.Series:
-    """What makes two announcements the same: company, amount, currency, period, date."""
+    """:data:`tracker.schema.DUPLICATE_KEY` as one string per row (company by its
+    normalized key, amounts to 6 significant digits)."""
     if frame.empty:
         return pd.Series([], index=frame.index, dtype=object)
-    days = pd.to_datetime(frame["announced_on"]).to_numpy().astype("datetime64[D]")
-    parts = [
-        frame["company"].astype(str).str.casefold(),
-        frame["period"].astype(str),
-        pd.Series(days.astype(np.int64).astype(str), index=frame.index),
-        pd.Series(np.char.mod("%.6g", frame["amount_low"].to_numpy(float)), index=frame.index),
-        pd.Series(np.char.mod("%.6g", frame["amount_high"].to_numpy(float)), index=frame.index),
-        frame["currency"].astype(str),
-    ]
+    parts: list[pd.Series] = []
+    for name in DUPLICATE_KEY:
+        values = frame[name]
+        if name == "company":
+            part = company_keys(values)
+        elif name == "announced_on":
+            days = pd.to_datetime(values).to_numpy().astype("datetime64[D]").astype(np.int64)
+            part = pd.Series(days.astype(str), index=frame.index)
+        elif BY_NAME[name].type == "amount":
+            part = pd.Series(np.char.mod("%.6g", values.to_numpy(float)), index=frame.index)
+        else:
+            part = values.astype(str)
+        parts.append(part)
     key = parts[0]
     for part in parts[1:]:
         key = key + "|" + part

@@ -1,4 +1,4 @@
-"""Tables the dashboard and CLI show, derived from :class:`tracker.normalize.AnnualView`.
+"""Tables the dashboard and CLI show, derived from announcements and an AnnualView.
 
 Kept out of the Streamlit app so that the CLI prints the same numbers the charts draw
 and the tests can check them without a browser.
@@ -6,10 +6,15 @@ and the tests can check them without a browser.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
-from tracker.normalize import AnnualView, with_usd
+from tracker.fx import FxTable
+from tracker.normalize import AnnualView, superseded_ids, with_usd
+from tracker.vocab import Evidence, Kind, Qualifier, Scope
 
 # What a list of announcements shows, in the CLI and the dashboard alike.
 LIST_COLUMNS = (
@@ -21,77 +26,35 @@ LIST_COLUMNS = (
     "amount_low",
     "amount_high",
     "currency",
+    "qualifier",
     "announced_on",
+    "source_type",
+    "evidence",
+    "supersedes",
     "revises_id",
 )
+QUALIFIER_SYMBOL = {q.value: q.symbol for q in Qualifier}
 
 
-def filter_annual(
-    frame: pd.DataFrame,
-    companies: list[str] | None = None,
-    countries: list[str] | None = None,
-    years: tuple[int, int] | None = None,
-) -> pd.DataFrame:
-    out = frame
-    if companies:
-        out = out[out["company"].isin(companies)]
-    if countries:
-        out = out[out["country"].isin(countries)]
-    if years:
-        out = out[out["year"].between(years[0], years[1])]
-    return out
-
-
-def filter_announcements(
-    frame: pd.DataFrame,
-    as_of,
-    companies: list[str] | None = None,
-    countries: list[str] | None = None,
-    scopes: tuple[str, ...] | None = None,
-    years: tuple[int, int] | None = None,
-) -> pd.DataFrame:
-    """Announcements known at ``as_of`` that match the filters; ``years`` keeps those
-    whose period overlaps the range."""
-    out = frame[pd.to_datetime(frame["announced_on"]) <= pd.Timestamp(as_of)]
-    if companies:
-        out = out[out["company"].isin(companies)]
-    if countries:
-        out = out[out["country"].isin(countries)]
-    if scopes:
-        out = out[out["scope"].isin(scopes)]
-    if years:
-        first, last = years
-        ends = pd.to_datetime(out["period_end"]).dt.year
-        starts = pd.to_datetime(out["period_start"]).dt.year
-        out = out[(ends >= first) & (starts <= last)]
-    return out
-
-
-def sources_table(headline: pd.DataFrame, announcements: pd.DataFrame) -> pd.DataFrame:
-    """One row per headline figure and announcement behind it, with its source URL."""
-    urls = announcements.set_index("id")["source_url"]
-    detail = headline.assign(announcement_id=headline["announcement_ids"].str.split(","))
-    detail = detail.explode("announcement_id")
-    detail["announcement_id"] = detail["announcement_id"].astype(int)
-    detail["source"] = detail["announcement_id"].map(urls)
-    return detail
+def figure_text(low: float, high: float, qualifier: str = "exact", unit: str = "") -> str:
+    """``~80``, ``≥ 17.6``, ``60–65``: a figure as an analyst would quote it."""
+    symbol = QUALIFIER_SYMBOL.get(qualifier, "")
+    body = f"{low:,.1f}" if np.isclose(low, high) else f"{low:,.1f}–{high:,.1f}"
+    prefix = f"{symbol} " if symbol and symbol != "~" else symbol
+    return f"{prefix}{body}{(' ' + unit) if unit else ''}"
 
 
 def comparison_table(headline: pd.DataFrame, measure: str = "mid") -> pd.DataFrame:
     """Companies as rows, calendar years as columns (USD bn), plus year-over-year growth
-    in percent.
-
-    Growth is only shown between like figures: both years fully covered (12 months),
-    the same scope, and both pledges or both guidance/actuals. Otherwise a pledge that
-    only covers data centers would show as a 99% collapse of a company's capex.
-    """
+    in percent, only between like figures: both years fully covered, the same scope,
+    and both pledges or both guidance/actuals."""
     if headline.empty:
         return pd.DataFrame(columns=["company"])
     wide = headline.pivot_table(index="company", columns="year", values=measure, aggfunc="sum")
     wide = wide.sort_index(axis=1)
     keyed = headline.assign(
         like=np.where(
-            headline["months"] == 12,
+            headline["in_totals"],
             headline["scope"] + "/" + np.where(headline["basis"] == "pledge", "pledge", "plan"),
             "",
         )
@@ -106,6 +69,8 @@ def comparison_table(headline: pd.DataFrame, measure: str = "mid") -> pd.DataFra
             prev = wide[year - 1]
             comparable = (like[year] != "") & (like[year] == like[year - 1]) & (prev > 0)
             out[f"{year} YoY %"] = np.where(comparable, (wide[year] / prev - 1) * 100, np.nan)
+    scopes = headline.groupby("company")["scope"].agg(lambda s: "/".join(sorted(set(s))))
+    out.insert(0, "measure", scopes.reindex(out.index).map(lambda s: Scope.labels().get(s, s)))
     out.columns.name = None
     return out.reset_index()
 
@@ -120,30 +85,58 @@ def coverage_table(headline: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index()
 
 
-def overview_metrics(headline: pd.DataFrame, year: int, measure: str = "mid") -> dict:
+@dataclass
+class YearTotal:
+    """A year's total over companies with a full year of comparable capex."""
+
+    year: int
+    total: float
+    companies: int
+    largest: str | None
+    largest_value: float
+    left_out: list[str]  # "Microsoft (6 of 12 months)"
+
+    def note(self) -> str:
+        if not self.left_out:
+            return f"All {self.companies} companies have a full year."
+        return (
+            f"Total over {self.companies} companies with a full year; left out for partial "
+            "coverage: " + ", ".join(self.left_out) + "."
+        )
+
+
+def year_total(headline: pd.DataFrame, year: int, measure: str = "mid") -> YearTotal:
     rows = headline[headline["year"] == year]
-    if rows.empty:
-        return {"total": 0.0, "companies": 0, "largest": None, "largest_value": 0.0}
-    top = rows.loc[rows[measure].idxmax()]
-    return {
-        "total": float(rows[measure].sum()),
-        "companies": int(rows["company"].nunique()),
-        "largest": str(top["company"]),
-        "largest_value": float(top[measure]),
-    }
+    full = rows[rows["in_totals"]]
+    partial = rows[~rows["in_totals"]]
+    left_out = [f"{r.company} ({r.months} of 12 months)" for r in partial.itertuples()]
+    if full.empty:
+        return YearTotal(year, 0.0, 0, None, 0.0, left_out)
+    top = full.loc[full[measure].idxmax()]
+    return YearTotal(
+        year,
+        float(full[measure].sum()),
+        int(full["company"].nunique()),
+        str(top["company"]),
+        float(top[measure]),
+        left_out,
+    )
 
 
-def basis_table(view: AnnualView, measure: str = "mid") -> pd.DataFrame:
+def basis_table(view: AnnualView, by_basis: pd.DataFrame | None = None,
+                measure: str = "mid") -> pd.DataFrame:
     """Pledge, guidance and actual side by side per company, scope and year (USD bn),
     never added together, with the actual's difference from the latest guidance."""
-    basis = view.by_basis
+    basis = view.by_basis if by_basis is None else by_basis
+    if basis.empty:
+        return pd.DataFrame(
+            columns=["company", "country", "scope", "year", "pledge", "guidance", "actual"]
+        )
     wide = basis.pivot_table(
-        index=["company", "country", "scope", "year"],
-        columns="kind",
-        values=measure,
+        index=["company", "country", "scope", "year"], columns="kind", values=measure,
         aggfunc="sum",
     )
-    for kind in ("pledge", "guidance", "actual"):
+    for kind in Kind.values():
         if kind not in wide.columns:
             wide[kind] = np.nan
     out = wide[["pledge", "guidance", "actual"]].copy()
@@ -152,30 +145,247 @@ def basis_table(view: AnnualView, measure: str = "mid") -> pd.DataFrame:
     return out.reset_index()
 
 
-def announced_vs_actual(view: AnnualView) -> pd.DataFrame:
-    """Latest guidance next to the reported actual, where both exist for a company-year
-    and scope, with the difference in percent of guidance."""
-    table = basis_table(view).dropna(subset=["guidance", "actual"])
-    table = table.rename(columns={"actual vs guidance %": "diff %"})
-    return table[["company", "scope", "year", "guidance", "actual", "diff %"]].reset_index(
-        drop=True
-    )
-
-
 def with_revisions(frame: pd.DataFrame) -> pd.DataFrame:
     """Add ``revises_id``: the earlier announcement of the same company, scope, kind and
-    period that this one replaces (none for the first of a series)."""
+    period that this one replaces (a suggestion; ``supersedes`` is the explicit link)."""
     out = frame.sort_values(["announced_on", "id"])
     key = [out["company"], out["scope"], out["kind"], out["period"]]
     out["revises_id"] = out.groupby(key)["id"].shift(1).astype("Int64")
     return out.sort_values("id")
 
 
-def guidance_history(frame: pd.DataFrame, as_of=None) -> pd.DataFrame:
+def announcement_figures(
+    frame: pd.DataFrame, as_of: date | None = None, fx: FxTable | None = None
+) -> pd.DataFrame:
+    """Each announcement as USD per year, with what an analyst needs to quote it: its
+    period and months, kind, scope, qualifier, source and whether it still stands."""
+    usd = with_revisions(with_usd(frame, fx))
+    dropped = superseded_ids(frame, as_of)
+    usd["status"] = np.where(usd["id"].isin(dropped), "superseded", "current")
+    usd["figure"] = [
+        figure_text(lo, hi, q, c)
+        for lo, hi, q, c in zip(
+            usd["amount_low"], usd["amount_high"], usd["qualifier"], usd["currency"] + " bn",
+            strict=True,
+        )
+    ]
+    usd["usd_per_year"] = [
+        figure_text(lo, hi, q)
+        for lo, hi, q in zip(usd["annual_low_usd"], usd["annual_high_usd"], usd["qualifier"],
+                             strict=True)
+    ]
+    return usd
+
+
+def compare_announcements(figures: pd.DataFrame, ids: list[int]) -> pd.DataFrame:
+    """The chosen announcements side by side as USD per year (the seed question: Alibaba
+    RMB 380bn over three years vs Microsoft USD 80bn for FY2025 vs Meta's 2025 range)."""
+    rows = figures.set_index("id").reindex(ids).dropna(subset=["company"]).reset_index()
+    return rows[
+        [
+            "id",
+            "company",
+            "figure",
+            "period",
+            "period_start",
+            "period_end",
+            "months",
+            "kind",
+            "scope",
+            "qualifier",
+            "fx_rate",
+            "annual_low_usd",
+            "annual_mid_usd",
+            "annual_high_usd",
+            "usd_per_year",
+            "announced_on",
+            "source_url",
+            "status",
+        ]
+    ]
+
+
+def default_comparison_ids(figures: pd.DataFrame) -> list[int]:
+    """Alibaba's latest pledge, Microsoft's FY2025 plan and Meta's latest 2025 guidance,
+    where present; otherwise the three most recent announcements."""
+    picks: list[int] = []
+    for company, kind, period in (
+        ("Alibaba", Kind.PLEDGE.value, None),
+        ("Microsoft", Kind.GUIDANCE.value, "FY2025"),
+        ("Meta", Kind.GUIDANCE.value, "2025"),
+    ):
+        rows = figures[(figures["company"] == company) & (figures["kind"] == kind)]
+        if period:
+            rows = rows[rows["period"] == period]
+        if not rows.empty:
+            picks.append(int(rows.sort_values(["announced_on", "id"])["id"].iloc[-1]))
+    if not picks:
+        picks = figures.sort_values("announced_on")["id"].tail(3).astype(int).tolist()
+    return picks
+
+
+def programmes_table(figures: pd.DataFrame, announcements: pd.DataFrame) -> pd.DataFrame:
+    """Investment programmes, pledges, joint ventures and unconfirmed press reports:
+    kept and shown, never in the headline totals, each with why."""
+    ventures = announcements["venture_partners"].fillna("") != ""
+    why = np.select(
+        [
+            ~announcements["scope"].isin(Scope.capex()),
+            ventures,
+            announcements["evidence"] == Evidence.PRESS_REPORT.value,
+            announcements["kind"] == Kind.PLEDGE.value,
+        ],
+        [
+            "not capex (investment programme)",
+            "joint venture: " + announcements["venture_partners"].fillna(""),
+            "press report, not confirmed by the company",
+            "multi-year pledge",
+        ],
+        default="",
+    )
+    chosen = announcements.assign(why=why)
+    chosen = chosen[chosen["why"] != ""]
+    out = figures.set_index("id").loc[chosen["id"]].reset_index()
+    out["why"] = chosen["why"].to_numpy()
+    return out[
+        ["id", "company", "figure", "period", "scope", "kind", "usd_per_year", "why", "status",
+         "announced_on", "source_url"]
+    ].sort_values(["company", "announced_on"])
+
+
+def sources_table(headline: pd.DataFrame, announcements: pd.DataFrame) -> pd.DataFrame:
+    """One row per headline figure and announcement behind it, with its source."""
+    info = announcements.set_index("id")[["source_url", "source_type", "qualifier", "period"]]
+    detail = headline.assign(announcement_id=headline["announcement_ids"].str.split(","))
+    detail = detail.explode("announcement_id")
+    detail["announcement_id"] = detail["announcement_id"].astype(int)
+    looked = info.reindex(detail["announcement_id"])
+    detail["source"] = looked["source_url"].to_numpy()
+    detail["source_type"] = looked["source_type"].to_numpy()
+    detail["announced_period"] = looked["period"].to_numpy()
+    return detail
+
+
+def whats_new(announcements: pd.DataFrame, since: date, as_of: date,
+              fx: FxTable | None = None) -> pd.DataFrame:
+    """Announcements made since ``since`` (up to ``as_of``), newest first, each with the
+    figure it replaced and the change in USD per year."""
+    figures = announcement_figures(announcements, as_of, fx)
+    when = pd.to_datetime(figures["announced_on"])
+    new = figures[(when >= pd.Timestamp(since)) & (when <= pd.Timestamp(as_of))]
+    replaced = new["supersedes"].astype("Int64").fillna(new["revises_id"])
+    previous = figures.set_index("id")
+    prior_mid = replaced.map(previous["annual_mid_usd"]).astype(float)
+    prior_fig = replaced.map(previous["figure"])
+    out = new.assign(
+        replaces=replaced,
+        replaced_figure=prior_fig,
+        change_usd_per_year=(new["annual_mid_usd"] - prior_mid).round(2),
+    )
+    return out.sort_values(["announced_on", "id"], ascending=False)[
+        ["announced_on", "id", "company", "kind", "period", "figure", "usd_per_year",
+         "replaces", "replaced_figure", "change_usd_per_year", "source_url"]
+    ]
+
+
+def guidance_history(frame: pd.DataFrame, as_of: date | None = None,
+                     fx: FxTable | None = None) -> pd.DataFrame:
     """Every announcement as a point on its announcement date, in annual USD (billions),
     with the series it belongs to, for the guidance-history chart."""
     if as_of is not None:
         frame = frame[pd.to_datetime(frame["announced_on"]) <= pd.Timestamp(as_of)]
-    usd = with_revisions(with_usd(frame))
+    usd = with_revisions(with_usd(frame, fx))
     usd["series"] = usd["period"] + " " + usd["kind"] + " (" + usd["scope"] + ")"
     return usd.sort_values(["company", "series", "announced_on"])
+
+
+def guided_vs_delivered(history: pd.DataFrame) -> pd.DataFrame:
+    """Per company and guided period: the first and last guidance, the reported actual
+    for the same period, and how far the actual landed from each (percent)."""
+    guided = history[history["kind"] == Kind.GUIDANCE.value].sort_values("announced_on")
+    actual = history[history["kind"] == Kind.ACTUAL.value]
+    keys = ["company", "scope", "period"]
+    first = guided.groupby(keys)["mid_usd"].first().rename("first_guidance")
+    last = guided.groupby(keys)["mid_usd"].last().rename("last_guidance")
+    delivered = actual.groupby(keys)["mid_usd"].last().rename("actual")
+    out = pd.concat([first, last, delivered], axis=1).dropna(subset=["first_guidance"])
+    out["vs first %"] = (out["actual"] / out["first_guidance"] - 1) * 100
+    out["vs last %"] = (out["actual"] / out["last_guidance"] - 1) * 100
+    return out.reset_index()
+
+
+def quarterly_actuals(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.DataFrame:
+    """Reported actuals covering exactly three months, in USD, latest report per
+    quarter (a restatement replaces the first report)."""
+    usd = with_usd(frame[frame["kind"] == Kind.ACTUAL.value], fx)
+    usd = usd[(usd["months"] == 3) & usd["scope"].isin(Scope.capex())]
+    usd = usd.sort_values(["announced_on", "id"]).drop_duplicates(
+        ["company", "scope", "period_start"], keep="last"
+    )
+    return usd[
+        ["company", "scope", "period_start", "period_end", "mid_usd", "announced_on", "id",
+         "source_url", "notes"]
+    ].sort_values(["company", "period_start"])
+
+
+def run_rate(quarters: pd.DataFrame) -> pd.DataFrame:
+    """Per company: the latest quarter x 4 and the sum of the trailing four quarters
+    (only when they are four consecutive quarters)."""
+    rows = []
+    for company, part in quarters.groupby("company"):
+        part = part.sort_values("period_start")
+        last4 = part.tail(4)
+        starts = pd.to_datetime(last4["period_start"])
+        consecutive = len(last4) == 4 and (
+            (starts.dt.year * 12 + starts.dt.month).diff().dropna() == 3
+        ).all()
+        latest = part.iloc[-1]
+        rows.append(
+            {
+                "company": company,
+                "latest_quarter": f"{pd.Timestamp(latest['period_start']):%Y-%m} to "
+                f"{pd.Timestamp(latest['period_end']):%Y-%m}",
+                "latest_quarter_usd_bn": latest["mid_usd"],
+                "run_rate_usd_bn": latest["mid_usd"] * 4,
+                "trailing_4q_usd_bn": last4["mid_usd"].sum() if consecutive else np.nan,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=["company", "latest_quarter", "latest_quarter_usd_bn", "run_rate_usd_bn",
+                 "trailing_4q_usd_bn"],
+    )
+
+
+def capex_intensity(quarters: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """Capex / revenue and capex / operating cash flow per quarter and over the trailing
+    four quarters, where the filings give both."""
+    if quarters.empty or metrics.empty:
+        return pd.DataFrame(
+            columns=["company", "period_start", "capex", "revenue", "operating_cash_flow",
+                     "capex_to_revenue_%", "capex_to_ocf_%", "ttm_capex_to_revenue_%",
+                     "ttm_capex_to_ocf_%"]
+        )
+    wide = metrics.pivot_table(
+        index=["company", "period_start"], columns="metric", values="value_usd_bn",
+        aggfunc="last",
+    ).reset_index()
+    q = quarters.assign(period_start=pd.to_datetime(quarters["period_start"]))
+    wide["period_start"] = pd.to_datetime(wide["period_start"])
+    out = q.rename(columns={"mid_usd": "capex"}).merge(wide, on=["company", "period_start"])
+    for column in ("revenue", "operating_cash_flow"):
+        if column not in out:
+            out[column] = np.nan
+    out = out.sort_values(["company", "period_start"])
+    out["capex_to_revenue_%"] = out["capex"] / out["revenue"] * 100
+    out["capex_to_ocf_%"] = out["capex"] / out["operating_cash_flow"] * 100
+    rolling = out.groupby("company")[["capex", "revenue", "operating_cash_flow"]].transform(
+        lambda s: s.rolling(4).sum()
+    )
+    out["ttm_capex_to_revenue_%"] = rolling["capex"] / rolling["revenue"] * 100
+    out["ttm_capex_to_ocf_%"] = rolling["capex"] / rolling["operating_cash_flow"] * 100
+    return out[
+        ["company", "period_start", "capex", "revenue", "operating_cash_flow",
+         "capex_to_revenue_%", "capex_to_ocf_%", "ttm_capex_to_revenue_%",
+         "ttm_capex_to_ocf_%"]
+    ]

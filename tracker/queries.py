@@ -1,0 +1,238 @@
+"""The read side: queries returning typed DataFrames.
+
+Each function takes an Engine or an open Connection, so a writer can read inside its own
+transaction (and see its own lock) while the dashboard simply passes the engine.
+Announcements are fetched through the DBAPI cursor, skipping per-value type conversion:
+this runs on every dashboard load and must stay fast at 100k rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, func, select
+from sqlalchemy.engine import Connection, Engine
+
+from tracker.models import Announcement, AnnouncementChange, Company, FilingMetric
+from tracker.schema import NAMES
+
+Bind = Engine | Connection
+
+# Announcement fields stored as such (id and company fields come from joins).
+STORED_FIELDS: tuple[str, ...] = tuple(
+    n for n in NAMES if n not in ("company", "ticker", "country", "fy_end_month", "cik",
+                                  "venture_partners")
+)
+
+
+@contextmanager
+def connect(bind: Bind) -> Iterator[Connection]:
+    if isinstance(bind, Connection):
+        yield bind
+    else:
+        with bind.connect() as conn:
+            yield conn
+
+
+def companies_frame(bind: Bind) -> pd.DataFrame:
+    with connect(bind) as conn:
+        return pd.read_sql(
+            select(
+                Company.id,
+                Company.name,
+                Company.name_key,
+                Company.country,
+                Company.fiscal_year_end_month,
+                Company.ticker,
+                Company.cik,
+                Company.venture_partners,
+            ).order_by(Company.name),
+            conn,
+        )
+
+
+def _announcement_select(include_deleted: bool, only_deleted: bool) -> Select[Any]:
+    columns = [
+        Announcement.id,
+        Company.name.label("company"),
+        Company.ticker,
+        Company.country,
+        Company.fiscal_year_end_month.label("fy_end_month"),
+        Company.cik,
+        Company.venture_partners,
+        *(getattr(Announcement, n) for n in STORED_FIELDS if n != "id"),
+        Announcement.period_start,
+        Announcement.period_end,
+        Announcement.external_key,
+        Announcement.version,
+        Announcement.created_at,
+        Announcement.created_by,
+        Announcement.updated_at,
+    ]
+    if include_deleted or only_deleted:
+        columns += [Announcement.deleted_at, Announcement.deleted_by]
+    stmt = (
+        select(*columns)
+        .join(Company, Company.id == Announcement.company_id)
+        .order_by(Announcement.id)
+    )
+    if only_deleted:
+        return stmt.where(Announcement.deleted_at.is_not(None))
+    if not include_deleted:
+        return stmt.where(Announcement.deleted_at.is_(None))
+    return stmt
+
+
+def announcements_frame(
+    bind: Bind, include_deleted: bool = False, only_deleted: bool = False
+) -> pd.DataFrame:
+    """Announcements joined with their company, one row each, ordered by id.
+
+    Date columns are ``datetime64``; timestamps are UTC. Deleted rows bring their
+    ``deleted_at`` and ``deleted_by``.
+    """
+    stmt = _announcement_select(include_deleted, only_deleted)
+    with connect(bind) as conn:
+        sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        # Plain DBAPI tuples: pandas probes SQLAlchemy Row objects attribute by attribute.
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            names = [d[0] for d in cursor.description]
+            frame = pd.DataFrame(cursor.fetchall(), columns=names)
+        finally:
+            cursor.close()
+    for column in ("period_start", "period_end", "announced_on"):
+        frame[column] = _as_datetime(frame[column])
+    for column in ("created_at", "updated_at", "deleted_at"):
+        if column in frame:
+            frame[column] = _as_datetime(frame[column], utc=True)
+    for column in ("amount_low", "amount_high"):
+        frame[column] = frame[column].astype(float)
+    for column in ("id", "fy_end_month", "version"):
+        frame[column] = frame[column].astype("int64")
+    frame["supersedes"] = frame["supersedes"].astype("Int64")
+    for column in ("notes", "ticker", "cik", "venture_partners"):
+        frame[column] = frame[column].fillna("")
+    return frame
+
+
+def _as_datetime(values: pd.Series, utc: bool = False) -> pd.Series:
+    """Dates arrive as ISO text from SQLite and as date objects from PostgreSQL."""
+    present = values.dropna()
+    is_text = not present.empty and isinstance(present.iloc[0], str)
+    if utc:
+        return pd.to_datetime(values, utc=True, format="ISO8601" if is_text else None)
+    return pd.to_datetime(values, format="%Y-%m-%d" if is_text else None)
+
+
+def data_version(bind: Bind) -> tuple[int, str, int | None]:
+    """Changes whenever any announcement is added, edited or deleted (cache key)."""
+    with connect(bind) as conn:
+        row = conn.execute(
+            select(func.count(Announcement.id), func.max(Announcement.updated_at))
+        ).one()
+        changes = conn.execute(select(func.max(AnnouncementChange.id))).scalar()
+    return (int(row[0]), str(row[1]), changes)
+
+
+def data_as_of(bind: Bind) -> date | None:
+    """The newest announcement date among live rows: the data is current to this day."""
+    with connect(bind) as conn:
+        value = conn.execute(
+            select(func.max(Announcement.announced_on)).where(Announcement.deleted_at.is_(None))
+        ).scalar()
+    if value is None:
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def history_frame(bind: Bind, announcement_id: int | None = None) -> pd.DataFrame:
+    """Edits, deletes and restores, newest first, with the announcement's company and
+    period so a reader knows which figure changed."""
+    stmt = (
+        select(
+            AnnouncementChange.id,
+            AnnouncementChange.announcement_id,
+            Company.name.label("company"),
+            Announcement.period,
+            AnnouncementChange.action,
+            AnnouncementChange.changed_at,
+            AnnouncementChange.changed_by,
+            AnnouncementChange.old_values,
+            AnnouncementChange.new_values,
+        )
+        .join(Announcement, Announcement.id == AnnouncementChange.announcement_id)
+        .join(Company, Company.id == Announcement.company_id)
+        .order_by(AnnouncementChange.id.desc())
+    )
+    if announcement_id is not None:
+        stmt = stmt.where(AnnouncementChange.announcement_id == announcement_id)
+    with connect(bind) as conn:
+        rows = conn.execute(stmt).mappings().all()
+    frame = pd.DataFrame(
+        [dict(r) for r in rows],
+        columns=[
+            "id",
+            "announcement_id",
+            "company",
+            "period",
+            "action",
+            "changed_at",
+            "changed_by",
+            "old_values",
+            "new_values",
+        ],
+    )
+    for column in ("old_values", "new_values"):
+        frame[column] = frame[column].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+    frame["changes"] = [
+        describe_change(old, new) for old, new in zip(frame["old_values"], frame["new_values"],
+                                                      strict=True)
+    ]
+    return frame
+
+
+def describe_change(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """``field: old → new`` for each changed field, in words (``reason`` for deletes)."""
+    parts = []
+    for key in sorted(set(old) | set(new)):
+        if key in ("version",):
+            continue
+        before, after = old.get(key), new.get(key)
+        if key == "reason":
+            if after:
+                parts.append(f"reason: {after}")
+            continue
+        if before != after:
+            parts.append(f"{key}: {_show(before)} → {_show(after)}")
+    return "; ".join(parts)
+
+
+def _show(value: Any) -> str:
+    return "–" if value in (None, "") else str(value)
+
+
+def filing_metrics_frame(bind: Bind) -> pd.DataFrame:
+    """Revenue and operating cash flow per company and fiscal quarter (from filings)."""
+    with connect(bind) as conn:
+        frame = pd.read_sql(
+            select(
+                Company.name.label("company"),
+                FilingMetric.metric,
+                FilingMetric.period_start,
+                FilingMetric.period_end,
+                FilingMetric.value_usd_bn,
+                FilingMetric.source_url,
+                FilingMetric.filed_on,
+            ).join(Company, Company.id == FilingMetric.company_id),
+            conn,
+        )
+    for column in ("period_start", "period_end", "filed_on"):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame

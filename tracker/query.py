@@ -1,0 +1,143 @@
+"""One description of a view, shared by the dashboard, its links and the CLI.
+
+A :class:`ViewQuery` holds every filter and choice (as-of, companies, countries,
+scopes, years, measure, what to include). :func:`run` turns announcements into the
+figures of that view, so ``capex summary`` with the same options prints exactly what a
+dashboard view shows, and :meth:`ViewQuery.to_params` / :meth:`ViewQuery.from_params`
+put the view into a URL query string and back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import pandas as pd
+
+from tracker.fx import FxTable
+from tracker.normalize import AnnualView, Inclusion, annual_view
+from tracker.vocab import Measure, Scope
+
+
+@dataclass(frozen=True)
+class ViewQuery:
+    as_of: date = field(default_factory=date.today)
+    companies: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()  # empty: every scope
+    years: tuple[int, int] | None = None
+    measure: str = Measure.MID.value
+    include_ventures: bool = False
+    include_press: bool = False
+
+    @property
+    def inclusion(self) -> Inclusion:
+        return Inclusion(ventures=self.include_ventures, press_reports=self.include_press)
+
+    def to_params(self, today: date | None = None) -> dict[str, str]:
+        """Query-string parameters for the non-default parts of the view."""
+        out: dict[str, str] = {}
+        if self.as_of != (today or date.today()):
+            out["as_of"] = self.as_of.isoformat()
+        for name in ("companies", "countries", "scopes"):
+            values = getattr(self, name)
+            if values:
+                out[name] = ",".join(values)
+        if self.years:
+            out["years"] = f"{self.years[0]}-{self.years[1]}"
+        if self.measure != Measure.MID.value:
+            out["measure"] = self.measure
+        if self.include_ventures:
+            out["ventures"] = "1"
+        if self.include_press:
+            out["press"] = "1"
+        return out
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str], today: date | None = None) -> ViewQuery:
+        """The view a query string describes; parts that cannot be read are ignored (a
+        hand-edited link opens the default view rather than an error)."""
+        query = cls(as_of=today or date.today())
+
+        def items(name: str) -> tuple[str, ...]:
+            raw = params.get(name, "")
+            return tuple(v for v in (s.strip() for s in str(raw).split(",")) if v)
+
+        changes: dict[str, object] = {
+            "companies": items("companies"),
+            "countries": items("countries"),
+            "scopes": tuple(s for s in items("scopes") if s in Scope.values()),
+            "include_ventures": params.get("ventures") == "1",
+            "include_press": params.get("press") == "1",
+        }
+        try:
+            changes["as_of"] = date.fromisoformat(str(params["as_of"]))
+        except (KeyError, ValueError):
+            pass
+        if params.get("measure") in Measure.values():
+            changes["measure"] = params["measure"]
+        try:
+            first, last = (int(y) for y in str(params["years"]).split("-"))
+            changes["years"] = (min(first, last), max(first, last))
+        except (KeyError, ValueError):
+            pass
+        return replace(query, **changes)  # type: ignore[arg-type]
+
+
+@dataclass
+class ViewResult:
+    """The figures of one view: the annual view of the filtered announcements, and the
+    headline and side-by-side rows after the company, country and year filters."""
+
+    query: ViewQuery
+    view: AnnualView
+    headline: pd.DataFrame
+    by_basis: pd.DataFrame
+    announcements: pd.DataFrame
+
+
+def filter_rows(frame: pd.DataFrame, query: ViewQuery) -> pd.DataFrame:
+    """Rows of a per-company table (with ``year`` if annual) that match the filters."""
+    out = frame
+    if query.companies:
+        out = out[out["company"].isin(query.companies)]
+    if query.countries:
+        out = out[out["country"].isin(query.countries)]
+    if query.years and "year" in out.columns:
+        out = out[out["year"].between(*query.years)]
+    return out
+
+
+def filter_announcements(frame: pd.DataFrame, query: ViewQuery) -> pd.DataFrame:
+    """Announcements known at the as-of date that match the filters; ``years`` keeps
+    those whose period overlaps the range."""
+    out = frame[pd.to_datetime(frame["announced_on"]) <= pd.Timestamp(query.as_of)]
+    out = filter_rows(out, query)
+    if query.scopes:
+        out = out[out["scope"].isin(query.scopes)]
+    if query.years:
+        first, last = query.years
+        ends = pd.to_datetime(out["period_end"]).dt.year
+        starts = pd.to_datetime(out["period_start"]).dt.year
+        out = out[(ends >= first) & (starts <= last)]
+    return out
+
+
+def compute_view(frame: pd.DataFrame, query: ViewQuery, fx: FxTable | None = None) -> AnnualView:
+    """The annual view of ``query``'s scopes, before company, country and year filters
+    (which do not change any figure, so the dashboard caches this part)."""
+    if query.scopes:
+        frame = frame[frame["scope"].isin(query.scopes)]
+    return annual_view(frame, query.as_of, fx, query.inclusion)
+
+
+def run(frame: pd.DataFrame, query: ViewQuery, fx: FxTable | None = None) -> ViewResult:
+    view = compute_view(frame, query, fx)
+    return ViewResult(
+        query,
+        view,
+        filter_rows(view.headline, query),
+        filter_rows(view.by_basis, query),
+        filter_announcements(frame, query),
+    )

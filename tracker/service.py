@@ -1,0 +1,629 @@
+"""The write side: validate, dedupe, save and audit, inside the caller's transaction.
+
+Every function takes a :class:`~sqlmodel.Session` opened with
+:func:`tracker.db.write_session`, so the caller owns the transaction: a CSV import, a
+form, an edit or a sync either commits whole or leaves nothing behind. Validation runs
+inside that transaction, after the write lock is taken (SQLite) or with the rows locked
+(PostgreSQL), so a check and its write cannot be separated by another writer. What a
+race can still produce (two new companies with one key, two identical rows) is caught by
+unique indexes and retried by :func:`write`, whose second look names the stored row.
+
+Edits are optimistic: an edit names the version it read, writes only the fields it
+changes, and is refused with what changed in between when the row moved on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from tracker import queries
+from tracker.config import current_user
+from tracker.db import write_session
+from tracker.errors import (
+    Conflict,
+    NotFound,
+    StaleEdit,
+    ValidationFailed,
+    database_errors,
+)
+from tracker.fx import FxTable, default_fx
+from tracker.models import MAX_USER, Announcement, AnnouncementChange, Company, utcnow
+from tracker.names import clean_name
+from tracker.queries import STORED_FIELDS
+from tracker.schema import EDITABLE, NAMES
+from tracker.validation import ValidationResult, duplicate_key, validate_frame
+
+T = TypeVar("T")
+
+
+@dataclass
+class ImportReport:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    companies_created: int = 0
+    ids: list[int] = field(default_factory=list)
+
+    def describe(self) -> str:
+        return (
+            f"{self.inserted} added, {self.updated} updated, {self.unchanged} unchanged; "
+            f"{self.companies_created} new company(ies)"
+        )
+
+
+def user_name(user: str | None) -> str:
+    """The name recorded in the history: cleaned, never blank, within the column."""
+    name = clean_name(user or current_user()) or "unknown"
+    return name[:MAX_USER]
+
+
+def write(engine: Engine, action: str, work: Callable[[Session], T], attempts: int = 3) -> T:
+    """Run ``work`` in one write transaction and commit it. A race lost to another
+    writer (a unique index fired) is retried from the start, so the retry sees the
+    other writer's rows and refuses with a clear message instead."""
+    with database_errors(action):
+        for attempt in range(attempts):
+            with write_session(engine) as session:
+                try:
+                    result = work(session)
+                    session.commit()
+                    return result
+                except IntegrityError:
+                    session.rollback()
+                    if attempt == attempts - 1:
+                        raise
+    raise AssertionError("unreachable")
+
+
+# --- checks --------------------------------------------------------------------------
+
+
+def _with_errors(result: ValidationResult, extra: pd.DataFrame) -> ValidationResult:
+    if extra.empty:
+        return result
+    errors = (
+        pd.concat([result.errors, extra], ignore_index=True)
+        .sort_values("line", kind="stable")
+        .reset_index(drop=True)
+    )
+    valid = result.valid[~result.valid["line"].isin(set(extra["line"]))].reset_index(drop=True)
+    return ValidationResult(valid, errors)
+
+
+def _stored_rows(session: Session, ids: list[int]) -> pd.DataFrame:
+    frame = queries.announcements_frame(session.connection(), include_deleted=True)
+    return frame[frame["id"].isin(ids)] if ids else frame.iloc[0:0]
+
+
+def check(
+    session: Session,
+    raw: pd.DataFrame,
+    fx: FxTable | None = None,
+    today: date | None = None,
+    first_line: int | pd.Series = 2,
+) -> tuple[ValidationResult, pd.DataFrame]:
+    """Validate raw rows against the stored data; writes nothing.
+
+    Returns the result (rows to insert or update in ``valid``) and the rows that repeat
+    a stored announcement exactly (``unchanged``, by id), which are neither errors nor
+    saved again.
+    """
+    conn = session.connection()
+    result = validate_frame(raw, queries.companies_frame(conn), fx or default_fx(), today,
+                            first_line)
+    valid = result.valid
+    if valid.empty:
+        return result, valid
+    stored = queries.announcements_frame(conn, include_deleted=True)
+    live = stored[stored["deleted_at"].isna()]
+    problems: list[pd.DataFrame] = []
+
+    def problem(mask: pd.Series, column: str, message: str | pd.Series) -> None:
+        if mask.any():
+            msgs = message[mask] if isinstance(message, pd.Series) else message
+            problems.append(
+                pd.DataFrame({"line": valid["line"][mask], "field": column, "message": msgs})
+            )
+
+    # Rows carrying an id refer to a stored announcement.
+    has_id = valid["id"].notna()
+    known_live = valid["id"].isin(live["id"])
+    known_deleted = valid["id"].isin(stored["id"]) & ~known_live
+    problem(
+        has_id & known_deleted,
+        "id",
+        "announcement #" + valid["id"].astype(str) + " is deleted; restore it first, or clear "
+        "the id to add the row as new",
+    )
+    if (has_id & known_live).any():
+        same_company = valid["company"].map(clean_name).str.casefold() == valid["id"].map(
+            live.set_index("id")["company"].str.casefold()
+        )
+        problem(
+            has_id & known_live & ~same_company.fillna(False),
+            "company",
+            "announcement #" + valid["id"].astype(str) + " belongs to another company; clear "
+            "the id to add the row as new",
+        )
+
+    # Supersedes must name a live announcement (stored or in this file).
+    targets = set(live["id"]) | set(valid["id"].dropna().astype(int))
+    sup = valid["supersedes"]
+    problem(
+        sup.notna() & ~sup.isin(targets),
+        "supersedes",
+        "supersedes #" + sup.astype(str) + ", which is not a live announcement",
+    )
+
+    # Repeats of a stored announcement (other than the row itself).
+    lookup = pd.Series(live["id"].to_numpy(), index=duplicate_key(live))
+    lookup = lookup[~lookup.index.duplicated()]
+    twin = duplicate_key(valid).map(lookup)
+    repeat = twin.notna() & (twin != valid["id"]).fillna(True)
+    problem(
+        repeat,
+        "company",
+        "already stored as announcement #" + twin.astype("Int64").astype(str)
+        + " (same company, amount, period and date)",
+    )
+    errors = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame()
+    result = _with_errors(result, errors)
+    unchanged = _unchanged(result.valid, live)
+    keep = result.valid[~result.valid["line"].isin(set(unchanged["line"]))].reset_index(drop=True)
+    return ValidationResult(keep, result.errors), unchanged
+
+
+def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(index=frame.index)
+    for name in EDITABLE:
+        values = frame[name]
+        if name == "announced_on":
+            out[name] = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+        elif name in ("amount_low", "amount_high"):
+            out[name] = np.char.mod("%.10g", values.to_numpy(float))
+        elif name == "supersedes":
+            out[name] = values.astype("Int64").astype(str)
+        else:
+            out[name] = values.fillna("").astype(str)
+    return out
+
+
+def _unchanged(valid: pd.DataFrame, live: pd.DataFrame) -> pd.DataFrame:
+    """Rows with an id whose editable fields equal the stored row's."""
+    rows = valid[valid["id"].notna() & valid["id"].isin(live["id"])]
+    if rows.empty:
+        return rows
+    stored = live.set_index("id").loc[rows["id"].astype(int)].reset_index()
+    same = (_comparable(rows.reset_index(drop=True)) == _comparable(stored)).all(axis=1)
+    return rows[same.to_numpy()]
+
+
+# --- saving --------------------------------------------------------------------------
+
+
+def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int], int]:
+    """Ids by company key for every company in ``valid``, creating the new ones (a race
+    on the unique key raises IntegrityError and :func:`write` retries)."""
+    keys = sorted(set(valid["company_key"]))
+    rows = session.execute(select(Company.name_key, Company.id).where(Company.name_key.in_(keys)))
+    ids = {key: cid for key, cid in rows}
+    new = valid[~valid["company_key"].isin(ids)].drop_duplicates("company_key")
+    if new.empty:
+        return ids, 0
+    session.execute(
+        insert(Company),
+        [
+            {
+                "name": r.company,
+                "name_key": r.company_key,
+                "country": r.country,
+                "fiscal_year_end_month": int(r.fy_end_month),
+                "ticker": r.ticker or None,
+                "cik": r.cik or None,
+                "venture_partners": r.venture_partners,
+            }
+            for r in new.itertuples()
+        ],
+    )
+    created = session.execute(
+        select(Company.name_key, Company.id).where(Company.name_key.in_(list(new["company_key"])))
+    )
+    ids.update(dict(created.all()))
+    return ids, len(new)
+
+
+def _column_values(valid: pd.DataFrame) -> dict[str, list[Any]]:
+    """Stored fields of validated rows as Python lists (executemany wants plain values)."""
+    out: dict[str, list[Any]] = {}
+    for name in STORED_FIELDS:
+        if name == "id":
+            continue
+        series = valid[name]
+        if name == "supersedes":
+            out[name] = [None if pd.isna(v) else int(v) for v in series]
+        elif name in ("amount_low", "amount_high"):
+            out[name] = series.astype(float).tolist()
+        else:
+            out[name] = series.tolist()
+    out["period_start"] = list(valid["period_start"])
+    out["period_end"] = list(valid["period_end"])
+    return out
+
+
+def _records(columns: dict[str, list[Any]], constants: dict[str, Any]) -> list[dict[str, Any]]:
+    """Row dicts for executemany, built column-wise (DataFrame.to_dict is ~10x slower)."""
+    names = [*columns, *constants]
+    tail = tuple(constants.values())
+    return [dict(zip(names, row + tail, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _insert(session: Session, records: list[dict[str, Any]], explicit_ids: bool) -> list[int]:
+    """Insert rows in bulk and return their ids in insertion order.
+
+    SQLite: a plain executemany (several times faster than batched RETURNING there),
+    then the ids above the previous maximum; the write transaction holds SQLite's only
+    write lock, so no other writer can interleave. Elsewhere: batched RETURNING.
+    """
+    table = Announcement.__table__
+    conn = session.connection()
+    if explicit_ids:
+        conn.execute(table.insert(), records)
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('announcement', 'id'), "
+                    "(SELECT max(id) FROM announcement))"
+                )
+            )
+        return [int(r["id"]) for r in records]
+    if conn.dialect.name == "sqlite":
+        before = conn.execute(select(func.max(table.c.id))).scalar() or 0
+        conn.execute(table.insert(), records)
+        ids = conn.execute(select(table.c.id).where(table.c.id > before).order_by(table.c.id))
+        return list(ids.scalars())
+    return sorted(conn.execute(table.insert().returning(table.c.id), records).scalars())
+
+
+def save(session: Session, valid: pd.DataFrame, user: str | None = None) -> ImportReport:
+    """Insert new rows and update changed ones (rows with a stored id) of a checked
+    batch. The caller commits."""
+    report = ImportReport()
+    if valid.empty:
+        return report
+    user = user_name(user)
+    ids, report.companies_created = _company_ids(session, valid)
+    stored_ids = set(
+        session.execute(select(Announcement.id).where(Announcement.id.in_(
+            [int(i) for i in valid["id"].dropna()]
+        ))).scalars()
+    ) if valid["id"].notna().any() else set()
+    is_update = valid["id"].isin(stored_ids)
+    for row in valid[is_update].itertuples():
+        changes = {name: getattr(row, name) for name in EDITABLE}
+        _apply_update(session, int(row.id), _typed(changes, row), None, user)
+        report.updated += 1
+        report.ids.append(int(row.id))
+    new = valid[~is_update]
+    now = utcnow()
+    for explicit in (True, False):
+        part = new[new["id"].notna() == explicit]
+        if part.empty:
+            continue
+        columns = _column_values(part)
+        columns["company_id"] = [ids[k] for k in part["company_key"]]
+        if explicit:
+            columns["id"] = [int(i) for i in part["id"]]
+        records = _records(
+            columns, {"created_at": now, "created_by": user, "updated_at": now, "version": 1}
+        )
+        report.ids += _insert(session, records, explicit)
+        report.inserted += len(records)
+    return report
+
+
+def _typed(changes: dict[str, Any], row: Any) -> dict[str, Any]:
+    out = dict(changes)
+    out["period_start"], out["period_end"] = row.period_start, row.period_end
+    out["supersedes"] = None if pd.isna(out["supersedes"]) else int(out["supersedes"])
+    return out
+
+
+def import_rows(
+    session: Session,
+    raw: pd.DataFrame,
+    user: str | None = None,
+    skip_invalid: bool = False,
+    today: date | None = None,
+    first_line: int | pd.Series = 2,
+) -> tuple[ImportReport, ValidationResult]:
+    """Check and save raw rows; with errors saves nothing unless ``skip_invalid``."""
+    result, unchanged = check(session, raw, today=today, first_line=first_line)
+    if not result.ok and not skip_invalid:
+        raise ValidationFailed(result)
+    report = save(session, result.valid, user)
+    report.unchanged = len(unchanged)
+    return report, result
+
+
+def import_frame(
+    engine: Engine,
+    raw: pd.DataFrame,
+    user: str | None = None,
+    skip_invalid: bool = False,
+    today: date | None = None,
+    first_line: int | pd.Series = 2,
+) -> ImportReport:
+    """:func:`import_rows` in its own transaction."""
+    return write(
+        engine,
+        "save the announcements",
+        lambda s: import_rows(s, raw, user, skip_invalid, today, first_line)[0],
+    )
+
+
+def add_announcement(engine: Engine, fields: dict[str, str], user: str | None = None) -> int:
+    """Add one announcement from form or CLI fields; returns its id."""
+    raw = pd.DataFrame([{c: str(fields.get(c, "") or "") for c in NAMES}])
+    report = import_frame(engine, raw, user)
+    if not report.ids:
+        raise Conflict("the announcement repeats a stored one exactly; nothing was added")
+    return report.ids[0]
+
+
+# --- edits, deletes, restores --------------------------------------------------------
+
+
+def _locked(session: Session, announcement_id: int) -> Announcement:
+    """The row, locked against other writers until the transaction ends."""
+    row = session.execute(
+        select(Announcement).where(Announcement.id == announcement_id).with_for_update()
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"there is no announcement #{announcement_id}; check the id")
+    return row
+
+
+def _json(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _values(row: Announcement, names: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    return {n: _json(getattr(row, n)) for n in names}
+
+
+def _changes_since(session: Session, announcement_id: int, version: int) -> list[str]:
+    """Fields changed by others after ``version`` (from the history)."""
+    entries = session.execute(
+        select(AnnouncementChange.new_values, AnnouncementChange.old_values, AnnouncementChange.changed_by)
+        .where(AnnouncementChange.announcement_id == announcement_id)
+        .order_by(AnnouncementChange.id)
+    ).all()
+    fields: list[str] = []
+    for new, old, by in entries:
+        if int(new.get("version", 0)) > version:
+            fields += [f"{k} (by {by})" for k in new if k != "version" and new.get(k) != old.get(k)]
+    return fields
+
+
+def _check_version(session: Session, row: Announcement, expected: int | None) -> None:
+    if expected is None or row.version == expected:
+        return
+    changed = _changes_since(session, int(row.id or 0), expected)
+    what = ", ".join(changed) if changed else "some fields"
+    raise StaleEdit(
+        f"announcement #{row.id} was changed since you opened it ({what}); nothing was saved: "
+        "reload it and apply your change again",
+        changed,
+    )
+
+
+def _apply_update(
+    session: Session,
+    announcement_id: int,
+    new_values: dict[str, Any],
+    expected_version: int | None,
+    user: str,
+) -> bool:
+    row = _locked(session, announcement_id)
+    if row.deleted_at is not None:
+        raise Conflict(f"announcement #{announcement_id} is deleted; restore it before editing")
+    _check_version(session, row, expected_version)
+    changed = [n for n in new_values if _json(getattr(row, n)) != _json(new_values[n])]
+    if not changed:
+        return False
+    old = _values(row, changed) | {"version": row.version}
+    for name in changed:
+        setattr(row, name, new_values[name])
+    row.version += 1
+    row.updated_at = utcnow()
+    session.add(row)
+    session.add(
+        AnnouncementChange(
+            announcement_id=announcement_id,
+            action="update",
+            changed_by=user,
+            old_values=old,
+            new_values=_values(row, changed) | {"version": row.version},
+        )
+    )
+    session.flush()
+    return True
+
+
+def update(
+    session: Session,
+    announcement_id: int,
+    changes: dict[str, str],
+    user: str | None = None,
+    expected_version: int | None = None,
+    today: date | None = None,
+) -> bool:
+    """Change fields of a live announcement; only the fields given are written.
+
+    ``expected_version``: the version the editor read; a different stored version means
+    someone else changed the row, and the edit is refused (:class:`StaleEdit`).
+    Returns False when the values were already as asked.
+    """
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationFailed(
+            ValidationResult(
+                pd.DataFrame(),
+                pd.DataFrame(
+                    {"line": [1], "field": [sorted(unknown)[0]],
+                     "message": ["cannot be edited; editable: " + ", ".join(EDITABLE)]}
+                ),
+            ),
+            "not saved",
+        )
+    row = _locked(session, announcement_id)
+    if row.deleted_at is not None:
+        raise Conflict(f"announcement #{announcement_id} is deleted; restore it before editing")
+    _check_version(session, row, expected_version)
+    current = queries.announcements_frame(session.connection())
+    current = current[current["id"] == announcement_id]
+    merged = {n: _raw_text(current.iloc[0], n) for n in NAMES}
+    merged.update({k: "" if v is None else str(v) for k, v in changes.items()})
+    result, _unchanged_rows = check(session, pd.DataFrame([merged]), today=today, first_line=1)
+    if not result.ok:
+        raise ValidationFailed(result, "not saved")
+    if result.valid.empty:
+        return False
+    row_values = result.valid.iloc[0]
+    new_values = {n: _python(row_values[n]) for n in EDITABLE}
+    new_values["supersedes"] = (
+        None if pd.isna(row_values["supersedes"]) else int(row_values["supersedes"])
+    )
+    new_values["period_start"] = row_values["period_start"]
+    new_values["period_end"] = row_values["period_end"]
+    return _apply_update(session, announcement_id, new_values, expected_version, user_name(user))
+
+
+def _python(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _raw_text(row: pd.Series, name: str) -> str:
+    value = row[name]
+    if name == "announced_on":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if name in ("amount_low", "amount_high"):
+        return f"{float(value):.10g}"
+    if pd.isna(value):
+        return ""
+    return str(value)
+
+
+def update_announcement(
+    engine: Engine,
+    announcement_id: int,
+    changes: dict[str, str],
+    user: str | None = None,
+    expected_version: int | None = None,
+    today: date | None = None,
+) -> bool:
+    return write(
+        engine,
+        f"save announcement #{announcement_id}",
+        lambda s: update(s, announcement_id, changes, user, expected_version, today),
+    )
+
+
+def set_deleted(
+    session: Session,
+    announcement_id: int,
+    deleted: bool,
+    user: str | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> None:
+    """Soft-delete or restore; the row stays, and the history records who and why."""
+    row = _locked(session, announcement_id)
+    if (row.deleted_at is not None) == deleted:
+        state = "already deleted" if deleted else "not deleted"
+        raise Conflict(f"announcement #{announcement_id} is {state}")
+    _check_version(session, row, expected_version)
+    if not deleted:
+        twin = session.execute(
+            select(Announcement.id).where(
+                Announcement.deleted_at.is_(None),
+                *(
+                    getattr(Announcement, "company_id" if n == "company" else n)
+                    == getattr(row, "company_id" if n == "company" else n)
+                    for n in _duplicate_columns()
+                ),
+            )
+        ).scalar()
+        if twin is not None:
+            raise Conflict(
+                f"cannot restore #{announcement_id}: it would duplicate the live announcement "
+                f"#{twin}"
+            )
+    now = utcnow()
+    name = user_name(user)
+    old = {"deleted_at": str(row.deleted_at) if row.deleted_at else None, "version": row.version}
+    session.execute(
+        update(Announcement)
+        .where(Announcement.id == announcement_id)
+        .values(
+            deleted_at=now if deleted else None,
+            deleted_by=name if deleted else None,
+            updated_at=now,
+            version=row.version + 1,
+        )
+    )
+    session.add(
+        AnnouncementChange(
+            announcement_id=announcement_id,
+            action="delete" if deleted else "restore",
+            changed_by=name,
+            old_values=old,
+            new_values={
+                "deleted_at": str(now) if deleted else None,
+                "reason": reason,
+                "version": row.version + 1,
+            },
+        )
+    )
+
+
+def _duplicate_columns() -> tuple[str, ...]:
+    from tracker.schema import DUPLICATE_KEY
+
+    return DUPLICATE_KEY
+
+
+def delete_announcement(
+    engine: Engine,
+    announcement_id: int,
+    user: str | None = None,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> None:
+    write(
+        engine,
+        f"delete announcement #{announcement_id}",
+        lambda s: set_deleted(s, announcement_id, True, user, reason, expected_version),
+    )
+
+
+def restore_announcement(engine: Engine, announcement_id: int, user: str | None = None) -> None:
+    write(
+        engine,
+        f"restore announcement #{announcement_id}",
+        lambda s: set_deleted(s, announcement_id, False, user),
+    )
