@@ -1,30 +1,52 @@
-"""The ``capex`` command line: the same data and rules as the dashboard.
+"""The ``capex`` command line: the same data, rules and views as the dashboard.
 
-Exit status: 0 on success, 1 when input was refused (nothing saved), 2 for usage errors.
+Exit status: 0 on success, 1 when input or the database refused the request (nothing
+was saved, one sentence says why), 2 for usage errors.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import os
+import signal
 import sys
 import tempfile
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from tracker import repository as repo
-from tracker.csv_io import (
-    CsvFormatError,
-    announcements_to_csv,
-    read_announcements_csv,
-    table_to_csv,
-)
-from tracker.db import get_engine
-from tracker.normalize import MEASURES, annual_view
-from tracker.validation import ALL_COLUMNS, REQUIRED_COLUMNS
+from tracker import __version__, queries, service
+from tracker.bootstrap import get_engine
+from tracker.csv_io import CsvFormatError, announcements_to_csv, read_announcements_csv
+from tracker.errors import CapexError, database_errors
+from tracker.names import has_control_characters
+from tracker.periods import PERIOD_HELP
+from tracker.query import ViewQuery, run
+from tracker.schema import BY_NAME, EDITABLE, NAMES, REQUIRED, help_text
 from tracker.views import LIST_COLUMNS, comparison_table, with_revisions
+from tracker.vocab import Kind, Measure, Scope
+
+log = logging.getLogger("tracker")
+FORMATS = ("table", "csv", "json")
+SUMMARY_COLUMNS = (
+    "company",
+    "country",
+    "year",
+    "low",
+    "mid",
+    "high",
+    "months",
+    "covers",
+    "basis",
+    "scope",
+    "qualifier",
+    "in_totals",
+    "announcement_ids",
+)
 
 
 def _date(text: str) -> date:
@@ -32,6 +54,18 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (use YYYY-MM-DD)") from None
+
+
+def _years(text: str) -> tuple[int, int]:
+    try:
+        parts = [int(p) for p in text.split("-")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a year or range like 2024-2026") from None
+    if len(parts) == 1:
+        return parts[0], parts[0]
+    if len(parts) == 2:
+        return min(parts), max(parts)
+    raise argparse.ArgumentTypeError(f"'{text}' is not a year or range like 2024-2026")
 
 
 def _write_atomically(path: str, text: str) -> None:
@@ -50,146 +84,236 @@ def _write_atomically(path: str, text: str) -> None:
         raise
 
 
-def _print_table(frame: pd.DataFrame) -> None:
-    with pd.option_context(
-        "display.width",
-        200,
-        "display.max_rows",
-        None,
-        "display.max_columns",
-        None,
-        "display.max_colwidth",
-        60,
-    ):
-        print(frame.to_string(index=False) if not frame.empty else "(nothing to show)")
+def _safe_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text a terminal can show: control characters (ESC, BEL) replaced by '?'."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            text = out[column].astype(str)
+            if has_control_characters(text).any():
+                out[column] = text.str.replace(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "?", regex=True)
+    return out
+
+
+def _render(frame: pd.DataFrame, fmt: str, title: str = "") -> str:
+    """A frame as a readable table (blanks for missing values), CSV or JSON records."""
+    if fmt == "json":
+        return frame.to_json(orient="records", date_format="iso", indent=1) + "\n"
+    if fmt == "csv":
+        return frame.to_csv(index=False, lineterminator="\n")
+    if frame.empty:
+        return (title + "\n" if title else "") + "(nothing to show)\n"
+    shown = _safe_text(frame).astype(object).where(frame.notna(), "")
+    with pd.option_context("display.width", 200, "display.max_rows", None,
+                           "display.max_columns", None, "display.max_colwidth", 60):
+        body = shown.to_string(index=False)
+    return (title + "\n" if title else "") + body + "\n"
+
+
+def _query(args: argparse.Namespace) -> ViewQuery:
+    return ViewQuery(
+        as_of=args.as_of,
+        companies=tuple(args.company or ()),
+        countries=tuple(args.country or ()),
+        scopes=tuple(args.scope or ()),
+        years=args.year,
+        measure=args.measure,
+        include_ventures=args.include_ventures,
+        include_press=args.include_press,
+    )
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     frame = with_revisions(
-        repo.announcements_frame(get_engine(), include_deleted=args.include_deleted)
+        queries.announcements_frame(get_engine(), include_deleted=args.include_deleted)
     )
     if args.company:
-        frame = frame[frame["company"].str.casefold() == args.company.casefold()]
+        wanted = {c.casefold() for c in args.company}
+        frame = frame[frame["company"].str.casefold().isin(wanted)]
     if args.kind:
         frame = frame[frame["kind"] == args.kind]
-    columns = list(LIST_COLUMNS)
-    if args.include_deleted:
-        columns.append("deleted_at")
-    _print_table(frame[columns])
+    if args.format == "table":
+        columns = [*LIST_COLUMNS, "version"] + (["deleted_at"] if args.include_deleted else [])
+        frame = frame.assign(announced_on=frame["announced_on"].dt.strftime("%Y-%m-%d"))
+    else:
+        columns = list(NAMES)
+        frame = frame.assign(announced_on=frame["announced_on"].dt.strftime("%Y-%m-%d"))
+    sys.stdout.write(_render(frame[columns], args.format))
     return 0
 
 
+def _fields(args: argparse.Namespace, names: Sequence[str]) -> dict[str, str]:
+    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+
+
 def cmd_add(args: argparse.Namespace) -> int:
-    fields = {c: getattr(args, c) or "" for c in ALL_COLUMNS}
-    new_id = repo.add_announcement(get_engine(), fields, user=args.user)
+    new_id = service.add_announcement(get_engine(), _fields(args, NAMES), user=args.user)
     print(f"added announcement #{new_id}")
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     raw = read_announcements_csv(args.file)
-    report = repo.import_frame(get_engine(), raw, user=args.user, skip_invalid=args.skip_invalid)
-    print(
-        f"imported {report.inserted} announcement(s), {report.companies_created} new company(ies)"
+    report = service.import_frame(
+        get_engine(), raw, user=args.user, skip_invalid=args.skip_invalid,
+        first_line=raw.attrs.get("lines", 2),
     )
+    print(f"imported: {report.describe()}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     engine = get_engine()
     if args.annual:
-        view = annual_view(repo.announcements_frame(engine), args.as_of)
-        text = table_to_csv(view.headline)
+        result = run(queries.announcements_frame(engine), _query(args))
+        table = result.headline[list(SUMMARY_COLUMNS)].round(2)
+        text = _render(table, "csv" if args.format == "table" else args.format)
     else:
-        text = announcements_to_csv(repo.announcements_frame(engine))
+        frame = queries.announcements_frame(engine)
+        if args.format == "json":
+            text = _render(read_announcements_csv(announcements_to_csv(frame).encode()), "json")
+        else:
+            text = announcements_to_csv(frame)
     _write_atomically(args.file, text)
     if args.file != "-":
-        print(f"wrote {args.file}")
+        print(f"wrote {args.file}", file=sys.stderr)
     return 0
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    view = annual_view(repo.announcements_frame(get_engine()), args.as_of)
+    result = run(queries.announcements_frame(get_engine()), _query(args))
     if args.by_basis:
-        table = view.by_basis[["company", "scope", "kind", "year", "low", "mid", "high", "months"]]
+        table = result.by_basis[
+            ["company", "scope", "kind", "year", "low", "mid", "high", "months", "qualifier"]
+        ]
+    elif args.format == "table":
+        table = comparison_table(result.headline, args.measure)
     else:
-        table = comparison_table(view.headline, args.measure)
-    print(f"Annual USD bn ({args.measure}) as of {view.as_of.isoformat()}")
-    _print_table(table.round(2))
+        table = result.headline[list(SUMMARY_COLUMNS)]
+    title = (
+        f"Annual USD bn ({args.measure}) as of {args.as_of.isoformat()}; "
+        "partial years are marked by months < 12 and left out of totals"
+    )
+    sys.stdout.write(_render(table.round(2), args.format, title))
+    if args.format == "table" and not args.by_basis:
+        months = result.headline.pivot_table(
+            index="company", columns="year", values="months", aggfunc="max"
+        )
+        sys.stdout.write(_render(months.reset_index(), "table", "Months covered"))
+    for warning in result.view.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
-    changes = {f: getattr(args, f) for f in repo.EDITABLE_FIELDS if getattr(args, f) is not None}
+    changes = _fields(args, EDITABLE)
     if not changes:
         print("nothing to change: give at least one --field", file=sys.stderr)
         return 2
-    repo.update_announcement(get_engine(), args.id, changes, user=args.user)
-    print(f"updated announcement #{args.id}")
+    changed = service.update_announcement(
+        get_engine(), args.id, changes, user=args.user, expected_version=args.expect_version
+    )
+    print(f"updated announcement #{args.id}" if changed else f"#{args.id} already had those values")
     return 0
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    repo.delete_announcement(get_engine(), args.id, user=args.user, reason=args.reason)
+    service.delete_announcement(get_engine(), args.id, user=args.user, reason=args.reason)
     print(f"deleted announcement #{args.id} (kept in history; 'capex restore {args.id}' undoes)")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    repo.restore_announcement(get_engine(), args.id, user=args.user)
+    service.restore_announcement(get_engine(), args.id, user=args.user)
     print(f"restored announcement #{args.id}")
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    _print_table(repo.history_frame(get_engine(), args.id))
+    history = queries.history_frame(get_engine(), args.id)
+    table = history[["id", "announcement_id", "company", "period", "action", "changed_at",
+                     "changed_by", "changes"]]
+    sys.stdout.write(_render(table, args.format))
     return 0
 
 
+def _add_view_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=_date, default=date.today(),
+                   help="replay what was known on this date (YYYY-MM-DD; default today)")
+    p.add_argument("--company", action="append", help="only this company (repeatable)")
+    p.add_argument("--country", action="append", help="only this ISO country code (repeatable)")
+    p.add_argument("--scope", action="append", choices=Scope.values(),
+                   help="only announcements of this scope (repeatable)")
+    p.add_argument("--year", type=_years, help="a calendar year or range, e.g. 2025 or 2024-2026")
+    p.add_argument("--measure", choices=Measure.values(), default=Measure.MID.value,
+                   help="which end of announced ranges (default mid)")
+    p.add_argument("--include-ventures", action="store_true",
+                   help="count joint ventures (e.g. Stargate) in the headline and totals")
+    p.add_argument("--include-press", action="store_true",
+                   help="count press reports the company has not confirmed")
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format")
+
+
+def _add_field_options(p: argparse.ArgumentParser, names: Sequence[str], required: bool) -> None:
+    for name in names:
+        column = BY_NAME[name]
+        p.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            required=required and column.required,
+            choices=column.choices.values() if column.choices else None,
+            metavar=None if column.choices else column.type.upper(),
+            help=help_text(name),
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="capex", description=__doc__)
-    parser.add_argument("--user", help="name recorded in the edit history")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="capex",
+        description="Announced AI-infrastructure capex, normalized to USD per calendar year. "
+        "Amounts are in billions of the announced currency; periods: " + PERIOD_HELP + ".",
+    )
+    parser.add_argument("--version", action="version", version=f"capex-tracker {__version__}")
+    parser.add_argument("--user", help="name recorded in the edit history (default: login)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list announcements")
-    p.add_argument("--company")
-    p.add_argument("--kind", choices=["pledge", "guidance", "actual"])
+    p.add_argument("--company", action="append", help="only this company (repeatable)")
+    p.add_argument("--kind", choices=Kind.values())
     p.add_argument("--include-deleted", action="store_true")
+    p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("add", help="add one announcement (amounts in billions)")
-    for column in ALL_COLUMNS:
-        required = column in REQUIRED_COLUMNS
-        p.add_argument("--" + column.replace("_", "-"), dest=column, required=required)
+    _add_field_options(p, [n for n in NAMES if n != "id"], required=True)
     p.set_defaults(func=cmd_add)
 
-    p = sub.add_parser("import", help="import announcements from CSV (all or nothing)")
+    p = sub.add_parser("import", help="import announcements from CSV (all or nothing)",
+                       description="Columns: " + ", ".join(NAMES) + ". Required: "
+                       + ", ".join(REQUIRED) + ".")
     p.add_argument("file")
-    p.add_argument(
-        "--skip-invalid", action="store_true", help="save the valid rows and report the others"
-    )
+    p.add_argument("--skip-invalid", action="store_true",
+                   help="save the valid rows and report the others")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("export", help="export announcements (or --annual table) as CSV")
+    p = sub.add_parser("export", help="export announcements (import format) or --annual figures")
     p.add_argument("file", help="path, or - for standard output")
-    p.add_argument("--annual", action="store_true", help="export the normalized annual table")
-    p.add_argument("--as-of", type=_date, default=date.today())
+    p.add_argument("--annual", action="store_true", help="export the normalized annual figures")
+    _add_view_options(p)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("summary", help="annual USD bn per company and calendar year")
-    p.add_argument("--measure", choices=MEASURES, default="mid")
-    p.add_argument(
-        "--as-of", type=_date, default=date.today(), help="replay what was known on this date"
-    )
-    p.add_argument(
-        "--by-basis", action="store_true", help="pledge, guidance and actual side by side"
-    )
+    _add_view_options(p)
+    p.add_argument("--by-basis", action="store_true",
+                   help="pledge, guidance and actual side by side")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("edit", help="change fields of an announcement (history is kept)")
     p.add_argument("id", type=int)
-    for field in repo.EDITABLE_FIELDS:
-        p.add_argument("--" + field.replace("_", "-"), dest=field)
+    p.add_argument("--expect-version", type=int,
+                   help="refuse if the announcement is no longer at this version")
+    _add_field_options(p, EDITABLE, required=False)
     p.set_defaults(func=cmd_edit)
 
     p = sub.add_parser("delete", help="hide an announcement (kept, restorable)")
@@ -203,18 +327,48 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("history", help="edits and deletes, newest first")
     p.add_argument("id", type=int, nargs="?")
+    p.add_argument("--format", choices=FORMATS, default="table")
     p.set_defaults(func=cmd_history)
+
+    _register_extensions(sub)
     return parser
+
+
+EXTENSIONS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+
+
+def _register_extensions(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Commands defined in their own modules (e.g. ``capex sync``)."""
+    for register in EXTENSIONS:
+        register(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
     try:
-        return args.func(args)
-    except (repo.ValidationFailed, CsvFormatError, repo.NotFound, ValueError, OSError) as exc:
+        with database_errors(f"run 'capex {args.command}'"):
+            return int(args.func(args))
+    except (CapexError, CsvFormatError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # `capex list | head`: the reader left; say nothing more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing was saved", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.exit(main())

@@ -83,10 +83,11 @@ def database_errors(action: str) -> Iterator[None]:
     except CapexError:
         raise
     except sa_exc.IntegrityError as error:
-        log.warning("integrity error while %s", action, exc_info=True)
+        log.info("integrity error while %s", action, exc_info=True)
         raise Conflict(
             f"could not {action}: another change got there first; reload and try again"
         ) from error
     except (sa_exc.SQLAlchemyError, OSError) as error:
-        log.error("database error while %s", action, exc_info=True)
+        log.warning("database error while %s: %s", action, error.__class__.__name__)
+        log.info("details", exc_info=True)
         raise DatabaseUnavailable(f"could not {action}: {_reason(error)}") from error
