@@ -88,6 +88,6 @@ def database_errors(action: str) -> Iterator[None]:
             f"could not {action}: another change got there first; reload and try again"
         ) from error
     except (sa_exc.SQLAlchemyError, OSError) as error:
-        log.warning("database error while %s: %s", action, error.__class__.__name__)
+        log.info("database error while %s: %s", action, error.__class__.__name__)
         log.info("details", exc_info=True)
         raise DatabaseUnavailable(f"could not {action}: {_reason(error)}") from error
