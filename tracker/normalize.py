@@ -163,7 +163,9 @@ def monthly_rows(
     order = np.lexsort((-ids[rep], -announced[rep], detail[rep], key))
     keep = order[_first_per_group(key[order])]
     src = rep[keep]
-    months_n = n[src]
+    low = usd["low_usd"].to_numpy() / n
+    high = usd["high_usd"].to_numpy() / n
+    low_kept, high_kept = _residual_for_uncovered_months(key, order, keep, rep, n, low, high)
     rows = pd.DataFrame(
         {
             "company": companies[company_code[src]],
@@ -177,11 +179,44 @@ def monthly_rows(
             "month": month[keep],
             "year": month[keep] // 12,
             "announcement_id": ids[src],
-            "low": usd["low_usd"].to_numpy()[src] / months_n,
-            "high": usd["high_usd"].to_numpy()[src] / months_n,
+            "low": low_kept,
+            "high": high_kept,
         }
     )
     return rows, warnings
+
+
+def _residual_for_uncovered_months(
+    key: np.ndarray,
+    order: np.ndarray,
+    keep: np.ndarray,
+    rep: np.ndarray,
+    n: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-month values of the winning rows. A statement that lost some of its months to
+    more detailed ones (an annual actual to its quarters) spreads only what they leave
+    over the months it keeps, so a year of three reported quarters plus the annual total
+    still adds up to the annual total."""
+    winner_of_position = np.empty(len(key), dtype=np.int64)
+    starts = _first_per_group(key[order])
+    group_of = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))
+    winner_of_position[order] = rep[keep][group_of]
+    lost = winner_of_position != rep
+    count = len(n)
+    stolen_low = np.bincount(rep[lost], weights=low[winner_of_position[lost]], minlength=count)
+    stolen_high = np.bincount(rep[lost], weights=high[winner_of_position[lost]], minlength=count)
+    kept = np.bincount(rep[keep], minlength=count)
+    partial = (kept > 0) & (kept < n)
+    out_low, out_high = low.copy(), high.copy()
+    safe = np.maximum(kept, 1)
+    out_low[partial] = np.maximum(low[partial] * n[partial] - stolen_low[partial], 0) / safe[partial]
+    out_high[partial] = (
+        np.maximum(high[partial] * n[partial] - stolen_high[partial], 0) / safe[partial]
+    )
+    src = rep[keep]
+    return out_low[src], out_high[src]
 
 
 def _aggregate(rows: pd.DataFrame, keys: list[str], with_ids: bool) -> pd.DataFrame:
@@ -223,7 +258,20 @@ def headline_rows(monthly: pd.DataFrame) -> pd.DataFrame:
     rows = rows[rows["scope_rank"] == broadest]
     key = rows["company_code"].to_numpy(dtype=np.int64) * 100_000 + rows["month"].to_numpy()
     order = np.lexsort((rows["kind_rank"].to_numpy(), key))
-    return rows.iloc[order[_first_per_group(key[order])]]
+    keep = order[_first_per_group(key[order])]
+    # A full-year guidance whose first quarters are already reported keeps its total:
+    # the quarters replace their months, the guidance spreads what remains.
+    rep, first_rows = pd.factorize(rows["announcement_id"])
+    del first_rows
+    n = np.bincount(rep)
+    per_month_low = np.bincount(rep, weights=rows["low"].to_numpy()) / n
+    per_month_high = np.bincount(rep, weights=rows["high"].to_numpy()) / n
+    low, high = _residual_for_uncovered_months(
+        key, order, keep, rep, n, per_month_low, per_month_high
+    )
+    best = rows.iloc[keep].copy()
+    best["low"], best["high"] = low, high
+    return best
 
 
 def annual_view(

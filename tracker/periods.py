@@ -143,4 +143,4 @@ def parse_period(label: str, fy_end_month: int = 12) -> Period:
 def month_label(index: int) -> str:
     """``2025-07`` for a month index."""
     year, month0 = divmod(int(index), 12)
-    return f"{year}-{month0 + 1:02d}"
+    return f"{year:04d}-{month0 + 1:02d}"

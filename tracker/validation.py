@@ -298,10 +298,13 @@ def check_announced_on(b: Batch) -> None:
 def check_ceiling(b: Batch) -> None:
     """USD 10 trillion ceiling at the announcement month's rate: catches unit slips
     (millions typed as billions). Points at the field that holds the figure."""
-    months = pd.Series(
-        month_indexes(b.out["announced_on"].fillna(pd.Timestamp(b.today))), index=b.raw.index
-    )
-    usd_high = b.out["amount_high"] / b.fx.rates_at(b.out["currency"], months.to_numpy())
+    months = month_indexes(b.out["announced_on"].fillna(pd.Timestamp(b.today)))
+    # This month usually lies after the FX table's last month: check at the last rate
+    # known, so the guard never switches off (it is a typo guard, not a conversion).
+    currency = b.out["currency"]
+    latest = currency.map({c: b.fx.last_month(c) for c in currency.unique()})
+    months = np.fmin(months, latest.to_numpy(dtype=float))
+    usd_high = b.out["amount_high"] / b.fx.rates_at(currency, months)
     too_big = b.out["currency_known"] & (usd_high > MAX_USD_BN)
     message = "amount is over USD 10 trillion; amounts are in billions"
     b.error(too_big & b.out["high_given"], "amount_high", message)
