@@ -344,6 +344,8 @@ def _register_extensions(sub: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def main(argv: list[str] | None = None) -> int:
+    import tracker.cli_data  # noqa: F401  (registers the data-upkeep commands)
+
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

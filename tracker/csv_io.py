@@ -129,7 +129,7 @@ def announcements_to_csv(frame: pd.DataFrame) -> str:
         elif name == "announced_on":
             out[name] = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
         elif name in ("id", "supersedes", "fy_end_month"):
-            out[name] = values.astype("Int64").astype(str).replace("<NA>", "")
+            out[name] = values.astype("Int64").astype(str).replace("<NA>", "").fillna("")
         else:
             out[name] = values.fillna("").astype(str)
     for column in TEXT_FIELDS:

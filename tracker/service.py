@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, text
+from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -192,7 +193,7 @@ def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
         elif name in ("amount_low", "amount_high"):
             out[name] = np.char.mod("%.10g", values.to_numpy(float))
         elif name == "supersedes":
-            out[name] = values.astype("Int64").astype(str)
+            out[name] = values.astype("Int64").astype(str).fillna("")
         else:
             out[name] = values.fillna("").astype(str)
     return out
@@ -255,6 +256,8 @@ def _column_values(valid: pd.DataFrame) -> dict[str, list[Any]]:
             out[name] = series.astype(float).tolist()
         else:
             out[name] = series.tolist()
+    if "external_key" in valid:
+        out["external_key"] = [None if pd.isna(v) else str(v) for v in valid["external_key"]]
     out["period_start"] = list(valid["period_start"])
     out["period_end"] = list(valid["period_end"])
     return out
@@ -577,7 +580,7 @@ def set_deleted(
     name = user_name(user)
     old = {"deleted_at": str(row.deleted_at) if row.deleted_at else None, "version": row.version}
     session.execute(
-        update(Announcement)
+        sql_update(Announcement)
         .where(Announcement.id == announcement_id)
         .values(
             deleted_at=now if deleted else None,
