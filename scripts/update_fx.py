@@ -114,8 +114,10 @@ def monthly_usd_rates(
     # Mean over the days both rates exist (NaN days are skipped by the mean).
     averages = cross.groupby(cross.index.to_period("M")).mean().reindex(months)
 
-    long = averages.rename_axis("month").reset_index().melt(
-        id_vars="month", var_name="currency", value_name="units_per_usd"
+    long = (
+        averages.rename_axis("month")
+        .reset_index()
+        .melt(id_vars="month", var_name="currency", value_name="units_per_usd")
     )
     long = long.dropna(subset=["units_per_usd"])
     long["source"] = SOURCE

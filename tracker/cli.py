@@ -7,13 +7,13 @@ was saved, one sentence says why), 2 for usage errors.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -60,7 +60,9 @@ def _years(text: str) -> tuple[int, int]:
     try:
         parts = [int(p) for p in text.split("-")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a year or range like 2024-2026") from None
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a year or range like 2024-2026"
+        ) from None
     if len(parts) == 1:
         return parts[0], parts[0]
     if len(parts) == 2:
@@ -84,6 +86,16 @@ def _write_atomically(path: str, text: str) -> None:
         raise
 
 
+@contextmanager
+def _file_errors(path: str) -> Iterator[None]:
+    """A file that cannot be read or written is the user's file, not the database: say
+    so before :func:`tracker.errors.database_errors` would blame the database."""
+    try:
+        yield
+    except OSError as exc:
+        raise CapexError(f"{exc.strerror or exc}: {path}") from exc
+
+
 def _safe_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Text a terminal can show: control characters (ESC, BEL) replaced by '?'."""
     out = frame.copy()
@@ -104,8 +116,16 @@ def _render(frame: pd.DataFrame, fmt: str, title: str = "") -> str:
     if frame.empty:
         return (title + "\n" if title else "") + "(nothing to show)\n"
     shown = _safe_text(frame).astype(object).where(frame.notna(), "")
-    with pd.option_context("display.width", 200, "display.max_rows", None,
-                           "display.max_columns", None, "display.max_colwidth", 60):
+    with pd.option_context(
+        "display.width",
+        200,
+        "display.max_rows",
+        None,
+        "display.max_columns",
+        None,
+        "display.max_colwidth",
+        60,
+    ):
         body = shown.to_string(index=False)
     return (title + "\n" if title else "") + body + "\n"
 
@@ -153,9 +173,13 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    raw = read_announcements_csv(args.file)
+    with _file_errors(args.file):
+        raw = read_announcements_csv(args.file)
     report = service.import_frame(
-        get_engine(), raw, user=args.user, skip_invalid=args.skip_invalid,
+        get_engine(),
+        raw,
+        user=args.user,
+        skip_invalid=args.skip_invalid,
         first_line=raw.attrs.get("lines", 2),
     )
     print(f"imported: {report.describe()}")
@@ -174,7 +198,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             text = _render(read_announcements_csv(announcements_to_csv(frame).encode()), "json")
         else:
             text = announcements_to_csv(frame)
-    _write_atomically(args.file, text)
+    with _file_errors(args.file):
+        _write_atomically(args.file, text)
     if args.file != "-":
         print(f"wrote {args.file}", file=sys.stderr)
     return 0
@@ -231,26 +256,54 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     history = queries.history_frame(get_engine(), args.id)
-    table = history[["id", "announcement_id", "company", "period", "action", "changed_at",
-                     "changed_by", "changes"]]
+    table = history[
+        [
+            "id",
+            "announcement_id",
+            "company",
+            "period",
+            "action",
+            "changed_at",
+            "changed_by",
+            "changes",
+        ]
+    ]
     sys.stdout.write(_render(table, args.format))
     return 0
 
 
 def _add_view_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--as-of", type=_date, default=date.today(),
-                   help="replay what was known on this date (YYYY-MM-DD; default today)")
+    p.add_argument(
+        "--as-of",
+        type=_date,
+        default=date.today(),
+        help="replay what was known on this date (YYYY-MM-DD; default today)",
+    )
     p.add_argument("--company", action="append", help="only this company (repeatable)")
     p.add_argument("--country", action="append", help="only this ISO country code (repeatable)")
-    p.add_argument("--scope", action="append", choices=Scope.values(),
-                   help="only announcements of this scope (repeatable)")
+    p.add_argument(
+        "--scope",
+        action="append",
+        choices=Scope.values(),
+        help="only announcements of this scope (repeatable)",
+    )
     p.add_argument("--year", type=_years, help="a calendar year or range, e.g. 2025 or 2024-2026")
-    p.add_argument("--measure", choices=Measure.values(), default=Measure.MID.value,
-                   help="which end of announced ranges (default mid)")
-    p.add_argument("--include-ventures", action="store_true",
-                   help="count joint ventures (e.g. Stargate) in the headline and totals")
-    p.add_argument("--include-press", action="store_true",
-                   help="count press reports the company has not confirmed")
+    p.add_argument(
+        "--measure",
+        choices=Measure.values(),
+        default=Measure.MID.value,
+        help="which end of announced ranges (default mid)",
+    )
+    p.add_argument(
+        "--include-ventures",
+        action="store_true",
+        help="count joint ventures (e.g. Stargate) in the headline and totals",
+    )
+    p.add_argument(
+        "--include-press",
+        action="store_true",
+        help="count press reports the company has not confirmed",
+    )
     p.add_argument("--format", choices=FORMATS, default="table", help="output format")
 
 
@@ -289,12 +342,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_field_options(p, [n for n in NAMES if n != "id"], required=True)
     p.set_defaults(func=cmd_add)
 
-    p = sub.add_parser("import", help="import announcements from CSV (all or nothing)",
-                       description="Columns: " + ", ".join(NAMES) + ". Required: "
-                       + ", ".join(REQUIRED) + ".")
+    p = sub.add_parser(
+        "import",
+        help="import announcements from CSV (all or nothing)",
+        description="Columns: " + ", ".join(NAMES) + ". Required: " + ", ".join(REQUIRED) + ".",
+    )
     p.add_argument("file")
-    p.add_argument("--skip-invalid", action="store_true",
-                   help="save the valid rows and report the others")
+    p.add_argument(
+        "--skip-invalid", action="store_true", help="save the valid rows and report the others"
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="export announcements (import format) or --annual figures")
@@ -305,14 +361,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="annual USD bn per company and calendar year")
     _add_view_options(p)
-    p.add_argument("--by-basis", action="store_true",
-                   help="pledge, guidance and actual side by side")
+    p.add_argument(
+        "--by-basis", action="store_true", help="pledge, guidance and actual side by side"
+    )
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("edit", help="change fields of an announcement (history is kept)")
     p.add_argument("id", type=int)
-    p.add_argument("--expect-version", type=int,
-                   help="refuse if the announcement is no longer at this version")
+    p.add_argument(
+        "--expect-version", type=int, help="refuse if the announcement is no longer at this version"
+    )
     _add_field_options(p, EDITABLE, required=False)
     p.set_defaults(func=cmd_edit)
 

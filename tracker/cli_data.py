@@ -39,11 +39,15 @@ def cmd_sync_sec(args: argparse.Namespace) -> int:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     table = sync.reconcile(queries.announcements_frame(get_engine()), args.tolerance / 100)
-    sys.stdout.write(_render(table, args.format, "Reported annual capex vs the sum of synced quarters"))
+    sys.stdout.write(
+        _render(table, args.format, "Reported annual capex vs the sum of synced quarters")
+    )
     bad = table[~table["ok"]]
     if not bad.empty:
-        print("differ by more than the tolerance: " + ", ".join(bad["company"] + " " + bad["period"]),
-              file=sys.stderr)
+        print(
+            "differ by more than the tolerance: " + ", ".join(bad["company"] + " " + bad["period"]),
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -52,8 +56,10 @@ def cmd_check_sources(args: argparse.Namespace) -> int:
     frame = queries.announcements_frame(get_engine())
     table = check_sources(frame)
     sys.stdout.write(_render(table, args.format))
-    print(f"{primary_share(frame):.0%} of {len(frame)} rows cite the company's own filing or "
-          "release", file=sys.stderr)
+    print(
+        f"{primary_share(frame):.0%} of {len(frame)} rows cite the company's own filing or release",
+        file=sys.stderr,
+    )
     return 0
 
 

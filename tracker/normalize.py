@@ -211,7 +211,9 @@ def _residual_for_uncovered_months(
     partial = (kept > 0) & (kept < n)
     out_low, out_high = low.copy(), high.copy()
     safe = np.maximum(kept, 1)
-    out_low[partial] = np.maximum(low[partial] * n[partial] - stolen_low[partial], 0) / safe[partial]
+    out_low[partial] = (
+        np.maximum(low[partial] * n[partial] - stolen_low[partial], 0) / safe[partial]
+    )
     out_high[partial] = (
         np.maximum(high[partial] * n[partial] - stolen_high[partial], 0) / safe[partial]
     )

@@ -30,9 +30,14 @@ def check_sources(frame: pd.DataFrame, today: date | None = None) -> pd.DataFram
     companies_per_url = frame.groupby(url)["company"].transform("nunique")
     flag((url != "") & (companies_per_url > 1), "the same source URL is cited for another company")
     flag(notes.str.contains(r"\bestimat", case=False), "notes mark the figure as an estimate")
-    flag(notes.str.contains("dated after", case=False), "the cited source is dated after the announcement")
-    flag(frame["evidence"] == Evidence.PRESS_REPORT.value,
-         "press report, not confirmed by the company (out of totals by default)")
+    flag(
+        notes.str.contains("dated after", case=False),
+        "the cited source is dated after the announcement",
+    )
+    flag(
+        frame["evidence"] == Evidence.PRESS_REPORT.value,
+        "press report, not confirmed by the company (out of totals by default)",
+    )
     flag(pd.to_datetime(frame["announced_on"]) > pd.Timestamp(today), "announced after today")
     out = (
         pd.concat(problems, ignore_index=True)
@@ -46,7 +51,5 @@ def primary_share(frame: pd.DataFrame) -> float:
     """Share of rows citing the company's own filing or release."""
     if frame.empty:
         return 0.0
-    primary = frame["source_type"].isin(
-        [SourceType.FILING.value, SourceType.COMPANY_RELEASE.value]
-    )
+    primary = frame["source_type"].isin([SourceType.FILING.value, SourceType.COMPANY_RELEASE.value])
     return float(primary.mean())

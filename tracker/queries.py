@@ -25,8 +25,9 @@ Bind = Engine | Connection
 
 # Announcement fields stored as such (id and company fields come from joins).
 STORED_FIELDS: tuple[str, ...] = tuple(
-    n for n in NAMES if n not in ("company", "ticker", "country", "fy_end_month", "cik",
-                                  "venture_partners")
+    n
+    for n in NAMES
+    if n not in ("company", "ticker", "country", "fy_end_month", "cik", "venture_partners")
 )
 
 
@@ -192,8 +193,8 @@ def history_frame(bind: Bind, announcement_id: int | None = None) -> pd.DataFram
     for column in ("old_values", "new_values"):
         frame[column] = frame[column].map(lambda v: json.loads(v) if isinstance(v, str) else v)
     frame["changes"] = [
-        describe_change(old, new) for old, new in zip(frame["old_values"], frame["new_values"],
-                                                      strict=True)
+        describe_change(old, new)
+        for old, new in zip(frame["old_values"], frame["new_values"], strict=True)
     ]
     return frame
 

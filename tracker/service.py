@@ -120,8 +120,9 @@ def check(
     saved again.
     """
     conn = session.connection()
-    result = validate_frame(raw, queries.companies_frame(conn), fx or default_fx(), today,
-                            first_line)
+    result = validate_frame(
+        raw, queries.companies_frame(conn), fx or default_fx(), today, first_line
+    )
     valid = result.valid
     if valid.empty:
         return result, valid
@@ -174,7 +175,8 @@ def check(
     problem(
         repeat,
         "company",
-        "already stored as announcement #" + twin.astype("Int64").astype(str)
+        "already stored as announcement #"
+        + twin.astype("Int64").astype(str)
         + " (same company, amount, period and date)",
     )
     errors = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame()
@@ -267,7 +269,9 @@ def _records(columns: dict[str, list[Any]], constants: dict[str, Any]) -> list[d
     """Row dicts for executemany, built column-wise (DataFrame.to_dict is ~10x slower)."""
     names = [*columns, *constants]
     tail = tuple(constants.values())
-    return [dict(zip(names, row + tail, strict=True)) for row in zip(*columns.values(), strict=True)]
+    return [
+        dict(zip(names, row + tail, strict=True)) for row in zip(*columns.values(), strict=True)
+    ]
 
 
 def _insert(session: Session, records: list[dict[str, Any]], explicit_ids: bool) -> list[int]:
@@ -305,11 +309,17 @@ def save(session: Session, valid: pd.DataFrame, user: str | None = None) -> Impo
         return report
     user = user_name(user)
     ids, report.companies_created = _company_ids(session, valid)
-    stored_ids = set(
-        session.execute(select(Announcement.id).where(Announcement.id.in_(
-            [int(i) for i in valid["id"].dropna()]
-        ))).scalars()
-    ) if valid["id"].notna().any() else set()
+    stored_ids = (
+        set(
+            session.execute(
+                select(Announcement.id).where(
+                    Announcement.id.in_([int(i) for i in valid["id"].dropna()])
+                )
+            ).scalars()
+        )
+        if valid["id"].notna().any()
+        else set()
+    )
     is_update = valid["id"].isin(stored_ids)
     for row in valid[is_update].itertuples():
         changes = {name: getattr(row, name) for name in EDITABLE}
@@ -411,7 +421,11 @@ def _values(row: Announcement, names: tuple[str, ...] | list[str]) -> dict[str, 
 def _changes_since(session: Session, announcement_id: int, version: int) -> list[str]:
     """Fields changed by others after ``version`` (from the history)."""
     entries = session.execute(
-        select(AnnouncementChange.new_values, AnnouncementChange.old_values, AnnouncementChange.changed_by)
+        select(
+            AnnouncementChange.new_values,
+            AnnouncementChange.old_values,
+            AnnouncementChange.changed_by,
+        )
         .where(AnnouncementChange.announcement_id == announcement_id)
         .order_by(AnnouncementChange.id)
     ).all()
@@ -487,8 +501,11 @@ def update(
             ValidationResult(
                 pd.DataFrame(),
                 pd.DataFrame(
-                    {"line": [1], "field": [sorted(unknown)[0]],
-                     "message": ["cannot be edited; editable: " + ", ".join(EDITABLE)]}
+                    {
+                        "line": [1],
+                        "field": [sorted(unknown)[0]],
+                        "message": ["cannot be edited; editable: " + ", ".join(EDITABLE)],
+                    }
                 ),
             ),
             "not saved",

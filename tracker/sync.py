@@ -58,7 +58,9 @@ def external_key(cik: int, start: date, end: date) -> str:
     return f"sec:{cik}:{start.isoformat()}:{end.isoformat()}"
 
 
-def quarter_rows(company: Mapping[str, Any], facts: Mapping[str, Any]) -> tuple[pd.DataFrame, list[str]]:
+def quarter_rows(
+    company: Mapping[str, Any], facts: Mapping[str, Any]
+) -> tuple[pd.DataFrame, list[str]]:
     """Raw announcement rows (schema columns plus ``external_key``) for one company's
     synced quarters, and what was skipped and why."""
     cik = int(company["cik"])
@@ -103,8 +105,8 @@ def quarter_rows(company: Mapping[str, Any], facts: Mapping[str, Any]) -> tuple[
                 + " bn."
             ),
             "external_key": [
-                external_key(cik, s, e) for s, e in zip(quarters["start"], quarters["end"],
-                                                        strict=True)
+                external_key(cik, s, e)
+                for s, e in zip(quarters["start"], quarters["end"], strict=True)
             ],
         }
     )
@@ -130,8 +132,9 @@ def metric_rows(company_id: int, facts: Mapping[str, Any]) -> list[dict[str, Any
     return out
 
 
-def apply(session: Session, facts_by_cik: Mapping[int, Mapping[str, Any]],
-          today: date | None = None) -> SyncReport:
+def apply(
+    session: Session, facts_by_cik: Mapping[int, Mapping[str, Any]], today: date | None = None
+) -> SyncReport:
     """Write synced quarters and metrics for every tracked company with a CIK."""
     report = SyncReport()
     conn = session.connection()
@@ -144,7 +147,9 @@ def apply(session: Session, facts_by_cik: Mapping[int, Mapping[str, Any]],
     for company in companies.to_dict("records"):
         facts = facts_by_cik.get(int(company["cik"]))
         if facts is None:
-            report.skipped.append(f"{company['name']}: no companyfacts file for CIK {company['cik']}")
+            report.skipped.append(
+                f"{company['name']}: no companyfacts file for CIK {company['cik']}"
+            )
             continue
         rows, skipped = quarter_rows(company, facts)
         report.skipped += skipped
@@ -153,7 +158,8 @@ def apply(session: Session, facts_by_cik: Mapping[int, Mapping[str, Any]],
             if row["external_key"] in by_key.index:
                 current = by_key.loc[row["external_key"]]
                 changes = {
-                    k: row[k] for k in ("amount_low", "announced_on", "source_url", "notes")
+                    k: row[k]
+                    for k in ("amount_low", "announced_on", "source_url", "notes")
                     if _text(current[k], k) != row[k]
                 }
                 if changes:
@@ -170,8 +176,9 @@ def apply(session: Session, facts_by_cik: Mapping[int, Mapping[str, Any]],
             session.execute(insert(FilingMetric), metrics)
         report.metrics += len(metrics)
     if new_rows:
-        report.inserted += _insert_new(session, pd.concat(new_rows, ignore_index=True), hand,
-                                       companies, today)
+        report.inserted += _insert_new(
+            session, pd.concat(new_rows, ignore_index=True), hand, companies, today
+        )
     return report
 
 
@@ -183,13 +190,19 @@ def _text(value: Any, name: str) -> str:
     return str(value)
 
 
-def _insert_new(session: Session, rows: pd.DataFrame, hand: pd.DataFrame,
-                companies: pd.DataFrame, today: date | None) -> int:
+def _insert_new(
+    session: Session,
+    rows: pd.DataFrame,
+    hand: pd.DataFrame,
+    companies: pd.DataFrame,
+    today: date | None,
+) -> int:
     """Validate and insert new synced quarters; each supersedes the hand-entered actual
     for exactly the same months, if there is one."""
     raw = rows.reindex(columns=list(NAMES), fill_value="")
-    result = validate_frame(raw, queries.companies_frame(session.connection()), default_fx(),
-                            today, first_line=1)
+    result = validate_frame(
+        raw, queries.companies_frame(session.connection()), default_fx(), today, first_line=1
+    )
     if not result.ok:
         raise ValidationFailed(result, "the SEC data could not be used; nothing was saved")
     valid = result.valid
@@ -207,13 +220,15 @@ def _insert_new(session: Session, rows: pd.DataFrame, hand: pd.DataFrame,
     return service.save(session, valid, SYNC_USER).inserted
 
 
-def sync(engine: Engine, facts_by_cik: Mapping[int, Mapping[str, Any]],
-         today: date | None = None) -> SyncReport:
+def sync(
+    engine: Engine, facts_by_cik: Mapping[int, Mapping[str, Any]], today: date | None = None
+) -> SyncReport:
     return service.write(engine, "save the SEC data", lambda s: apply(s, facts_by_cik, today))
 
 
-def fetch_all(ciks: list[int], user_agent: str,
-              progress: Callable[[str], None] = lambda _m: None) -> dict[int, dict[str, Any]]:
+def fetch_all(
+    ciks: list[int], user_agent: str, progress: Callable[[str], None] = lambda _m: None
+) -> dict[int, dict[str, Any]]:
     """Download companyfacts for each CIK (rate-limited); any failure raises before
     anything is written."""
     session = sec.SecSession()

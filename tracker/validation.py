@@ -252,7 +252,9 @@ def check_amounts(b: Batch) -> None:
     high_text = b.text("amount_high")
     high = pd.to_numeric(high_text.where(high_text != ""), errors="coerce").astype(float)
     b.error(
-        (high_text != "") & high.isna(), "amount_high", "high amount '" + high_text + "' is not a number"
+        (high_text != "") & high.isna(),
+        "amount_high",
+        "high amount '" + high_text + "' is not a number",
     )
     high = high.where(high_text != "", low)
     b.error(
@@ -260,7 +262,11 @@ def check_amounts(b: Batch) -> None:
         "amount_high",
         "high amount " + high.astype(str) + " is below the low amount " + low.astype(str),
     )
-    b.error(~np.isfinite(low.fillna(0)) | ~np.isfinite(high.fillna(0)), "amount_low", "amount must be finite")
+    b.error(
+        ~np.isfinite(low.fillna(0)) | ~np.isfinite(high.fillna(0)),
+        "amount_low",
+        "amount must be finite",
+    )
     b.out["amount_low"], b.out["amount_high"] = low, high
     b.out["high_given"] = high_text != ""
 
@@ -271,7 +277,10 @@ def check_currency(b: Batch) -> None:
     b.error(
         (currency != "") & ~known,
         "currency",
-        "unknown currency '" + currency + "'; the FX table knows " + ", ".join(sorted(b.fx.currencies)),
+        "unknown currency '"
+        + currency
+        + "'; the FX table knows "
+        + ", ".join(sorted(b.fx.currencies)),
     )
     b.out["currency"] = currency
     b.out["currency_known"] = known
@@ -332,8 +341,11 @@ def check_period(b: Batch) -> None:
     b.out["first_month"] = pd.Series(found["first"].to_numpy(), index=b.raw.index)
     b.out["last_month"] = pd.Series(found["last"].to_numpy(), index=b.raw.index)
     b.out["period"] = pd.Series(found["canonical"].fillna("").to_numpy(), index=b.raw.index)
-    b.error(pd.Series(found["msg"].fillna("").to_numpy(), index=b.raw.index) != "", "period",
-            pd.Series(found["msg"].fillna("").to_numpy(), index=b.raw.index))
+    b.error(
+        pd.Series(found["msg"].fillna("").to_numpy(), index=b.raw.index) != "",
+        "period",
+        pd.Series(found["msg"].fillna("").to_numpy(), index=b.raw.index),
+    )
 
 
 def check_source_url(b: Batch) -> None:

@@ -123,8 +123,9 @@ def year_total(headline: pd.DataFrame, year: int, measure: str = "mid") -> YearT
     )
 
 
-def basis_table(view: AnnualView, by_basis: pd.DataFrame | None = None,
-                measure: str = "mid") -> pd.DataFrame:
+def basis_table(
+    view: AnnualView, by_basis: pd.DataFrame | None = None, measure: str = "mid"
+) -> pd.DataFrame:
     """Pledge, guidance and actual side by side per company, scope and year (USD bn),
     never added together, with the actual's difference from the latest guidance."""
     basis = view.by_basis if by_basis is None else by_basis
@@ -133,7 +134,9 @@ def basis_table(view: AnnualView, by_basis: pd.DataFrame | None = None,
             columns=["company", "country", "scope", "year", "pledge", "guidance", "actual"]
         )
     wide = basis.pivot_table(
-        index=["company", "country", "scope", "year"], columns="kind", values=measure,
+        index=["company", "country", "scope", "year"],
+        columns="kind",
+        values=measure,
         aggfunc="sum",
     )
     for kind in Kind.values():
@@ -165,14 +168,18 @@ def announcement_figures(
     usd["figure"] = [
         figure_text(lo, hi, q, c)
         for lo, hi, q, c in zip(
-            usd["amount_low"], usd["amount_high"], usd["qualifier"], usd["currency"] + " bn",
+            usd["amount_low"],
+            usd["amount_high"],
+            usd["qualifier"],
+            usd["currency"] + " bn",
             strict=True,
         )
     ]
     usd["usd_per_year"] = [
         figure_text(lo, hi, q)
-        for lo, hi, q in zip(usd["annual_low_usd"], usd["annual_high_usd"], usd["qualifier"],
-                             strict=True)
+        for lo, hi, q in zip(
+            usd["annual_low_usd"], usd["annual_high_usd"], usd["qualifier"], strict=True
+        )
     ]
     return usd
 
@@ -248,8 +255,19 @@ def programmes_table(figures: pd.DataFrame, announcements: pd.DataFrame) -> pd.D
     out = figures.set_index("id").loc[chosen["id"]].reset_index()
     out["why"] = chosen["why"].to_numpy()
     return out[
-        ["id", "company", "figure", "period", "scope", "kind", "usd_per_year", "why", "status",
-         "announced_on", "source_url"]
+        [
+            "id",
+            "company",
+            "figure",
+            "period",
+            "scope",
+            "kind",
+            "usd_per_year",
+            "why",
+            "status",
+            "announced_on",
+            "source_url",
+        ]
     ].sort_values(["company", "announced_on"])
 
 
@@ -266,8 +284,9 @@ def sources_table(headline: pd.DataFrame, announcements: pd.DataFrame) -> pd.Dat
     return detail
 
 
-def whats_new(announcements: pd.DataFrame, since: date, as_of: date,
-              fx: FxTable | None = None) -> pd.DataFrame:
+def whats_new(
+    announcements: pd.DataFrame, since: date, as_of: date, fx: FxTable | None = None
+) -> pd.DataFrame:
     """Announcements made since ``since`` (up to ``as_of``), newest first, each with the
     figure it replaced and the change in USD per year."""
     figures = announcement_figures(announcements, as_of, fx)
@@ -283,13 +302,25 @@ def whats_new(announcements: pd.DataFrame, since: date, as_of: date,
         change_usd_per_year=(new["annual_mid_usd"] - prior_mid).round(2),
     )
     return out.sort_values(["announced_on", "id"], ascending=False)[
-        ["announced_on", "id", "company", "kind", "period", "figure", "usd_per_year",
-         "replaces", "replaced_figure", "change_usd_per_year", "source_url"]
+        [
+            "announced_on",
+            "id",
+            "company",
+            "kind",
+            "period",
+            "figure",
+            "usd_per_year",
+            "replaces",
+            "replaced_figure",
+            "change_usd_per_year",
+            "source_url",
+        ]
     ]
 
 
-def guidance_history(frame: pd.DataFrame, as_of: date | None = None,
-                     fx: FxTable | None = None) -> pd.DataFrame:
+def guidance_history(
+    frame: pd.DataFrame, as_of: date | None = None, fx: FxTable | None = None
+) -> pd.DataFrame:
     """Every announcement as a point on its announcement date, in annual USD (billions),
     with the series it belongs to, for the guidance-history chart."""
     if as_of is not None:
@@ -323,8 +354,17 @@ def quarterly_actuals(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.Data
         ["company", "scope", "period_start"], keep="last"
     )
     return usd[
-        ["company", "scope", "period_start", "period_end", "mid_usd", "announced_on", "id",
-         "source_url", "notes"]
+        [
+            "company",
+            "scope",
+            "period_start",
+            "period_end",
+            "mid_usd",
+            "announced_on",
+            "id",
+            "source_url",
+            "notes",
+        ]
     ].sort_values(["company", "period_start"])
 
 
@@ -336,9 +376,9 @@ def run_rate(quarters: pd.DataFrame) -> pd.DataFrame:
         part = part.sort_values("period_start")
         last4 = part.tail(4)
         starts = pd.to_datetime(last4["period_start"])
-        consecutive = len(last4) == 4 and (
-            (starts.dt.year * 12 + starts.dt.month).diff().dropna() == 3
-        ).all()
+        consecutive = (
+            len(last4) == 4 and ((starts.dt.year * 12 + starts.dt.month).diff().dropna() == 3).all()
+        )
         latest = part.iloc[-1]
         rows.append(
             {
@@ -352,8 +392,13 @@ def run_rate(quarters: pd.DataFrame) -> pd.DataFrame:
         )
     return pd.DataFrame(
         rows,
-        columns=["company", "latest_quarter", "latest_quarter_usd_bn", "run_rate_usd_bn",
-                 "trailing_4q_usd_bn"],
+        columns=[
+            "company",
+            "latest_quarter",
+            "latest_quarter_usd_bn",
+            "run_rate_usd_bn",
+            "trailing_4q_usd_bn",
+        ],
     )
 
 
@@ -362,12 +407,22 @@ def capex_intensity(quarters: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFra
     four quarters, where the filings give both."""
     if quarters.empty or metrics.empty:
         return pd.DataFrame(
-            columns=["company", "period_start", "capex", "revenue", "operating_cash_flow",
-                     "capex_to_revenue_%", "capex_to_ocf_%", "ttm_capex_to_revenue_%",
-                     "ttm_capex_to_ocf_%"]
+            columns=[
+                "company",
+                "period_start",
+                "capex",
+                "revenue",
+                "operating_cash_flow",
+                "capex_to_revenue_%",
+                "capex_to_ocf_%",
+                "ttm_capex_to_revenue_%",
+                "ttm_capex_to_ocf_%",
+            ]
         )
     wide = metrics.pivot_table(
-        index=["company", "period_start"], columns="metric", values="value_usd_bn",
+        index=["company", "period_start"],
+        columns="metric",
+        values="value_usd_bn",
         aggfunc="last",
     ).reset_index()
     q = quarters.assign(period_start=pd.to_datetime(quarters["period_start"]))
@@ -385,7 +440,15 @@ def capex_intensity(quarters: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFra
     out["ttm_capex_to_revenue_%"] = rolling["capex"] / rolling["revenue"] * 100
     out["ttm_capex_to_ocf_%"] = rolling["capex"] / rolling["operating_cash_flow"] * 100
     return out[
-        ["company", "period_start", "capex", "revenue", "operating_cash_flow",
-         "capex_to_revenue_%", "capex_to_ocf_%", "ttm_capex_to_revenue_%",
-         "ttm_capex_to_ocf_%"]
+        [
+            "company",
+            "period_start",
+            "capex",
+            "revenue",
+            "operating_cash_flow",
+            "capex_to_revenue_%",
+            "capex_to_ocf_%",
+            "ttm_capex_to_revenue_%",
+            "ttm_capex_to_ocf_%",
+        ]
     ]

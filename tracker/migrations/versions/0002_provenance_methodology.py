@@ -30,13 +30,13 @@ def upgrade() -> None:
         )
     conn = op.get_bind()
     company = sa.table(
-        "company", sa.column("id", sa.Integer), sa.column("name", sa.String),
+        "company",
+        sa.column("id", sa.Integer),
+        sa.column("name", sa.String),
         sa.column("name_key", sa.String),
     )
     for cid, name in conn.execute(sa.select(company.c.id, company.c.name)).all():
-        conn.execute(
-            company.update().where(company.c.id == cid).values(name_key=company_key(name))
-        )
+        conn.execute(company.update().where(company.c.id == cid).values(name_key=company_key(name)))
     with op.batch_alter_table("company") as batch:
         batch.alter_column("name_key", existing_type=sa.String(length=120), nullable=False)
         batch.alter_column("venture_partners", server_default=None)
@@ -50,7 +50,9 @@ def upgrade() -> None:
         )
         batch.add_column(
             sa.Column(
-                "source_type", sa.String(length=24), nullable=False,
+                "source_type",
+                sa.String(length=24),
+                nullable=False,
                 server_default="company_release",
             )
         )
@@ -62,8 +64,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
         batch.alter_column("created_by", existing_type=sa.String(120), type_=sa.String(200))
         batch.alter_column("deleted_by", existing_type=sa.String(120), type_=sa.String(200))
-        batch.create_foreign_key("fk_announcement_supersedes", "announcement",
-                                 ["supersedes"], ["id"])
+        batch.create_foreign_key(
+            "fk_announcement_supersedes", "announcement", ["supersedes"], ["id"]
+        )
         batch.create_unique_constraint("uq_announcement_external_key", ["external_key"])
     with op.batch_alter_table("announcement") as batch:
         for column in ("qualifier", "source_type", "evidence", "version"):
@@ -92,8 +95,14 @@ def downgrade() -> None:
     with op.batch_alter_table("announcement") as batch:
         batch.drop_constraint("uq_announcement_external_key", type_="unique")
         batch.drop_constraint("fk_announcement_supersedes", type_="foreignkey")
-        for column in ("version", "external_key", "supersedes", "evidence", "source_type",
-                       "qualifier"):
+        for column in (
+            "version",
+            "external_key",
+            "supersedes",
+            "evidence",
+            "source_type",
+            "qualifier",
+        ):
             batch.drop_column(column)
     with op.batch_alter_table("company") as batch:
         batch.drop_constraint("uq_company_name_key", type_="unique")
