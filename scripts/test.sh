@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+# requirements.lock pins every package to the versions the suite last passed with.
+.venv/bin/python -m pip install -q --disable-pip-version-check -c requirements.lock -e ".[dev]"
 
 # System packages: Chromium for the browser test, PostgreSQL for the second run.
 missing=()
@@ -26,7 +27,9 @@ fi
 .venv/bin/ruff check tracker dashboard tests benchmarks
 
 echo "== test suite on SQLite"
+start=$(date +%s)
 .venv/bin/python -m pytest "$@"
+echo "SQLite suite wall time: $(( $(date +%s) - start )) s"
 
 initdb=$(compgen -G "/usr/lib/postgresql/*/bin/initdb" | sort -V | tail -n 1 || true)
 if [ -z "$initdb" ]; then

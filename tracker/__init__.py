@@ -4,4 +4,4 @@ The package holds everything but the Streamlit UI: the domain model, the databas
 validation, normalization, CSV import/export and the ``capex`` command line.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
