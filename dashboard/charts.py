@@ -1,79 +1,184 @@
-"""Plotly figures for the dashboard: presentation only, every number comes from tracker."""
+"""Plotly figures for the dashboard: presentation only, every number comes from tracker.
+
+Plotly draws text as a subset of HTML (``<a href>``, ``<b>``), so every string taken
+from data (company names, periods, notes) goes through :func:`esc` first: a company
+called ``<a href=...>`` is shown as typed, never as a link.
+"""
 
 from __future__ import annotations
 
+import html
+from collections.abc import Iterable
+
+import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
-from tracker.models import KIND_LABELS
+from tracker.views import figure_text
+from tracker.vocab import MIXED, Kind, Qualifier, Scope
 
 UNIT = "USD bn / year"
-BASIS_COLORS = {
-    "actual": "#1f77b4",
-    "guidance": "#2ca02c",
-    "pledge": "#ff7f0e",
-    "mixed": "#9467bd",
-}
+MIXED_COLOUR = "#7f7f7f"
+BASIS_COLOURS = {**{k.value: k.colour for k in Kind}, MIXED: MIXED_COLOUR}
+MAX_TIMELINE_COMPANIES = 15
+MAX_HISTORY_SERIES = 12
+FONT = {"family": "Source Sans Pro, Arial, sans-serif", "size": 14}
 
 
-def _empty(message: str) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, font={"size": 16})
-    fig.update_layout(xaxis_visible=False, yaxis_visible=False, height=300)
+def esc(value: object) -> str:
+    """Text from data made inert for Plotly's HTML-like labels."""
+    return html.escape("" if value is None or value is pd.NA else str(value), quote=True)
+
+
+def basis_label(value: str) -> str:
+    if value == MIXED:
+        return "Mixed (actual and guidance months)"
+    try:
+        return Kind(value).label
+    except ValueError:
+        return str(value)
+
+
+def scope_label(value: str) -> str:
+    if value == MIXED:
+        return "Mixed scopes"
+    try:
+        return Scope(value).label
+    except ValueError:
+        return str(value)
+
+
+def qualifier_words(value: str) -> str:
+    try:
+        return Qualifier(value).label
+    except ValueError:
+        return "Mixed wording" if value == MIXED else str(value)
+
+
+def _ids(ids: str) -> str:
+    return ", ".join(f"#{i}" for i in str(ids).split(",") if i)
+
+
+def _layout(fig: go.Figure, **kwargs) -> go.Figure:
+    fig.update_layout(
+        font=FONT,
+        template="plotly_white",
+        margin={"t": 70, "l": 60, "r": 30, "b": 60},
+        hoverlabel={"align": "left"},
+        **kwargs,
+    )
     return fig
 
 
-def spend_by_company(headline: pd.DataFrame, year: int, measure: str) -> go.Figure:
-    """Bars of annual spend per company for one year, low-high range as error bars."""
+def empty(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=esc(message), showarrow=False, font={"size": 16})
+    fig.update_layout(xaxis_visible=False, yaxis_visible=False, height=260, template="plotly_white")
+    return fig
+
+
+def headline_hover(rows: pd.DataFrame, measure: str) -> list[str]:
+    """Hover text a reader can quote: company, year, the figure with its qualifier and
+    range, basis, months covered and the announcements behind it."""
+    out = []
+    for r in rows.itertuples():
+        ranged = not np.isclose(r.low, r.high)
+        figure = (
+            figure_text(r.low, r.high, r.qualifier, "USD bn")
+            if ranged
+            else (figure_text(getattr(r, measure), getattr(r, measure), r.qualifier, "USD bn"))
+        )
+        shown = f"{getattr(r, measure):,.1f}"
+        lines = [
+            f"<b>{esc(r.company)}</b>, {int(r.year)}",
+            f"Figure: {esc(figure)}" + (f" (chart shows {shown})" if ranged else ""),
+            f"Wording: {esc(qualifier_words(r.qualifier))}",
+            f"Basis: {esc(basis_label(r.basis))}, {esc(scope_label(r.scope))}",
+            f"Months covered: {int(r.months)} of 12 ({esc(r.covers)})"
+            + ("" if r.months == 12 else " — partial year, not in totals"),
+            f"Announcements: {esc(_ids(r.announcement_ids))}",
+        ]
+        out.append("<br>".join(lines))
+    return out
+
+
+def ranking(headline: pd.DataFrame, year: int, measure: str, footnote: str = "") -> go.Figure:
+    """One bar per company for ``year`` with its value on the bar, coloured by basis,
+    low-high range as error bars where a range was announced."""
     rows = headline[headline["year"] == year].sort_values(measure, ascending=False)
     if rows.empty:
-        return _empty(f"No announcements cover {year} with these filters")
-    is_range = rows["high"] > rows["low"]
-    rows = rows.assign(
-        # Error bars only where a range was announced; a single figure gets none.
-        err_plus=(rows["high"] - rows[measure]).where(is_range),
-        err_minus=(rows[measure] - rows["low"]).where(is_range),
-        coverage=rows["months"].astype(str) + "/12 months",
-        partial=rows["months"].map(lambda m: f"{m}/12 mo" if m < 12 else ""),
-        basis_label=rows["basis"].map(lambda b: KIND_LABELS.get(b, b.title())),
-    )
-    fig = px.bar(
-        rows,
-        x="company",
-        y=measure,
-        color="basis",
-        color_discrete_map=BASIS_COLORS,
-        text="partial",
-        error_y="err_plus",
-        error_y_minus="err_minus",
-        hover_data={
-            "low": ":.1f",
-            "mid": ":.1f",
-            "high": ":.1f",
-            "coverage": True,
-            "scope": True,
-            "err_plus": False,
-            "err_minus": False,
+        return empty(f"No capex figures cover {year} with these filters")
+    fig = go.Figure()
+    order = [esc(c) for c in rows["company"]]
+    for basis, part in rows.groupby("basis", sort=False):
+        ranged = ~np.isclose(part["low"], part["high"])
+        label = [
+            ("" if q in (Qualifier.EXACT.value, MIXED) else Qualifier(q).symbol)
+            + f"{v:,.1f}"
+            + ("" if m == 12 else f" ({m}/12 mo)")
+            for v, q, m in zip(part[measure], part["qualifier"], part["months"], strict=True)
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=[esc(c) for c in part["company"]],
+                y=part[measure],
+                name=esc(basis_label(str(basis))),
+                marker={
+                    "color": BASIS_COLOURS.get(str(basis), MIXED_COLOUR),
+                    # Partial years are drawn lighter: they are not in the totals.
+                    "opacity": [1.0 if m == 12 else 0.45 for m in part["months"]],
+                },
+                text=label,
+                textposition="outside",
+                cliponaxis=False,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": (part["high"] - part[measure]).where(ranged),
+                    "arrayminus": (part[measure] - part["low"]).where(ranged),
+                    "color": "#444",
+                },
+                hovertext=headline_hover(part, measure),
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    top = float(rows["high"].max())
+    _layout(
+        fig,
+        title={"text": f"Capex per company, {year} ({UNIT})"},
+        xaxis={"categoryorder": "array", "categoryarray": order, "title": None},
+        yaxis={"title": UNIT, "range": [0, top * 1.15]},
+        legend={
+            "title": {"text": "Basis"},
+            "orientation": "h",
+            "y": 1.02,
+            "x": 1,
+            "xanchor": "right",
+            "yanchor": "bottom",
         },
-        labels={measure: UNIT, "company": "Company", "basis": "Basis"},
-        title=f"Annual AI-infrastructure spend, {year} ({measure}, {UNIT})",
+        barmode="overlay",
+        height=480,
     )
-    fig.update_traces(textposition="outside", cliponaxis=False)
-    fig.update_layout(
-        xaxis_categoryorder="total descending", legend_title_text="Basis", margin={"t": 60}
-    )
+    if footnote:
+        fig.add_annotation(
+            text=esc(footnote),
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.16,
+            showarrow=False,
+            xanchor="left",
+            font={"size": 11, "color": "#666"},
+        )
+        fig.update_layout(margin={"b": 90})
     return fig
 
 
-MAX_TIMELINE_COMPANIES = 15
-
-
-def spend_over_time(headline: pd.DataFrame, measure: str) -> go.Figure:
-    """Grouped bars per calendar year for the largest companies of the filtered view
-    (more than a dozen groups per year cannot be read; the filters reach the rest)."""
+def over_time(headline: pd.DataFrame, measure: str) -> go.Figure:
+    """Grouped bars per calendar year for the largest companies of the view (more than a
+    dozen groups per year cannot be read; the filters reach the rest)."""
     if headline.empty:
-        return _empty("No announcements with these filters")
+        return empty("No capex figures with these filters")
     totals = headline.groupby("company")[measure].sum().sort_values(ascending=False)
     shown = list(totals.index[:MAX_TIMELINE_COMPANIES])
     rows = headline[headline["company"].isin(shown)]
@@ -85,122 +190,216 @@ def spend_over_time(headline: pd.DataFrame, measure: str) -> go.Figure:
             go.Bar(
                 x=part["year"].astype(str),
                 y=part[measure],
-                name=company,
-                customdata=part[["basis", "scope", "months"]].to_numpy(),
-                hovertemplate=(
-                    company
-                    + " %{x}: %{y:.1f} "
-                    + UNIT
-                    + "<br>%{customdata[0]}, %{customdata[1]}, %{customdata[2]}/12 months"
-                    + "<extra></extra>"
-                ),
+                name=esc(company),
+                marker={"opacity": [1.0 if m == 12 else 0.45 for m in part["months"]]},
+                hovertext=headline_hover(part, measure),
+                hovertemplate="%{hovertext}<extra></extra>",
             )
         )
     hidden = len(totals) - len(shown)
     more = f"; the {len(shown)} largest of {len(totals)} companies" if hidden > 0 else ""
-    fig.update_layout(
+    return _layout(
+        fig,
         barmode="group",
-        title=f"Spend per company and calendar year ({measure}, {UNIT}{more})",
+        title={"text": f"Capex per company and calendar year ({UNIT}{more})"},
         xaxis={
-            "title": "Calendar year",
+            "title": "Calendar year (lighter bars: partial years)",
+            "type": "category",
             "categoryorder": "array",
             "categoryarray": [str(y) for y in years],
         },
         yaxis_title=UNIT,
         legend_title_text="Company",
+        height=440,
     )
-    return fig
 
 
-MAX_TIMELINE_POINTS = 3000
-MAX_HISTORY_SERIES = 12
-
-
-def announcement_timeline(announcements: pd.DataFrame) -> go.Figure:
-    """When announcements were made; the newest few thousand when there are more."""
-    if announcements.empty:
-        return _empty("No announcements with these filters")
-    rows = announcements.sort_values("announced_on").tail(MAX_TIMELINE_POINTS)
-    amount = rows["amount_low"].map("{:g}".format)
-    ranged = rows["amount_high"] > rows["amount_low"]
-    amount = amount.where(~ranged, amount + "-" + rows["amount_high"].map("{:g}".format))
-    hover = (
-        rows["company"]
-        + "<br>"
-        + rows["kind"]
-        + " "
-        + rows["period"]
-        + ": "
-        + amount
-        + " "
-        + rows["currency"]
-        + " bn<br>"
-        + rows["scope"]
-    )
+def company_series(rows: pd.DataFrame, measure: str, company: str) -> go.Figure:
+    """One company's headline series by calendar year, coloured by basis."""
+    if rows.empty:
+        return empty(f"No capex figures for {company} with these filters")
     fig = go.Figure()
-    for kind, part in rows.groupby("kind"):
+    for basis, part in rows.groupby("basis", sort=False):
         fig.add_trace(
-            go.Scattergl(
-                x=pd.to_datetime(part["announced_on"]),
-                y=part["company"],
-                mode="markers",
-                name=KIND_LABELS.get(kind, kind),
-                text=hover[part.index],
-                hovertemplate="%{x|%Y-%m-%d}<br>%{text}<extra></extra>",
-                marker={"size": 10, "color": BASIS_COLORS.get(kind)},
+            go.Bar(
+                x=part["year"].astype(str),
+                y=part[measure],
+                name=esc(basis_label(str(basis))),
+                marker={
+                    "color": BASIS_COLOURS.get(str(basis), MIXED_COLOUR),
+                    "opacity": [1.0 if m == 12 else 0.45 for m in part["months"]],
+                },
+                text=[
+                    f"{v:,.1f}" + ("" if m == 12 else f" ({m}/12 mo)")
+                    for v, m in zip(part[measure], part["months"], strict=True)
+                ],
+                textposition="outside",
+                cliponaxis=False,
+                hovertext=headline_hover(part, measure),
+                hovertemplate="%{hovertext}<extra></extra>",
             )
         )
-    shown = "" if len(rows) == len(announcements) else f" (newest {len(rows):,})"
-    fig.update_layout(
-        title=f"When announcements were made{shown}",
-        xaxis_title="Announced",
-        yaxis={"categoryorder": "category descending", "title": "Company"},
-        legend_title_text="Kind",
+    years = sorted(rows["year"].unique())
+    return _layout(
+        fig,
+        title={"text": f"{esc(company)}: capex by calendar year ({UNIT})"},
+        xaxis={
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": [str(y) for y in years],
+            "title": "Calendar year",
+        },
+        yaxis={"title": UNIT, "range": [0, float(rows["high"].max()) * 1.15]},
+        legend_title_text="Basis",
+        height=400,
     )
-    return fig
 
 
-def guidance_history_chart(history: pd.DataFrame, company: str) -> go.Figure:
-    """Each revision as a point on its announcement date, with its low-high band; one
-    line per period the company guided or pledged for."""
+def quarterly(quarters: pd.DataFrame, company: str) -> go.Figure:
+    """Reported quarterly capex (USD bn per quarter)."""
+    if quarters.empty:
+        return empty(f"No quarterly actuals for {company}")
+    starts = pd.to_datetime(quarters["period_start"])
+    labels = [f"{d.year} Q{(d.month - 1) // 3 + 1}" for d in starts]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=quarters["mid_usd"],
+            marker={"color": Kind.ACTUAL.colour},
+            text=[f"{v:,.1f}" for v in quarters["mid_usd"]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertext=[
+                f"<b>{esc(company)}</b><br>{esc(label)} (calendar quarter of start)<br>"
+                f"{v:,.1f} USD bn<br>Announcement #{int(i)}"
+                for label, v, i in zip(labels, quarters["mid_usd"], quarters["id"], strict=True)
+            ],
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
+    )
+    return _layout(
+        fig,
+        title={"text": f"{esc(company)}: reported capex per quarter (USD bn)"},
+        xaxis={"type": "category", "title": None},
+        yaxis_title="USD bn / quarter",
+        height=360,
+    )
+
+
+def guidance_history(history: pd.DataFrame, company: str) -> go.Figure:
+    """Each announcement as a point on its date, in annual USD, with its low-high band;
+    one line per period the company guided, pledged or reported for."""
     rows = history[history["company"] == company]
     if rows.empty:
-        return _empty(f"No announcements for {company}")
+        return empty(f"No announcements for {company}")
     latest = rows.groupby("series")["announced_on"].max().sort_values(ascending=False)
     series = list(latest.index[:MAX_HISTORY_SERIES])
     fig = go.Figure()
     for name in sorted(series):
         part = rows[rows["series"] == name].sort_values("announced_on")
         ranged = part["annual_high_usd"] > part["annual_low_usd"]
+        hover = [
+            f"<b>{esc(company)}</b> — {esc(name)}<br>"
+            f"Figure: {esc(fig_text)} ({esc(per_year)} {UNIT})<br>"
+            f"{esc(note)}"
+            for fig_text, per_year, note in zip(
+                _figures_of(part), _per_year_of(part), part["notes"].fillna(""), strict=True
+            )
+        ]
         fig.add_trace(
             go.Scatter(
                 x=pd.to_datetime(part["announced_on"]),
                 y=part["annual_mid_usd"],
                 mode="lines+markers",
-                name=name,
+                name=esc(name),
                 marker={"size": 10},
+                line={"shape": "hv"},
                 error_y={
                     "type": "data",
                     "symmetric": False,
                     "array": (part["annual_high_usd"] - part["annual_mid_usd"]).where(ranged),
                     "arrayminus": (part["annual_mid_usd"] - part["annual_low_usd"]).where(ranged),
                 },
-                customdata=part[["annual_low_usd", "annual_high_usd", "notes"]].to_numpy(),
-                hovertemplate=(
-                    "%{x|%Y-%m-%d}: %{y:.1f} (%{customdata[0]:.1f}-%{customdata[1]:.1f}) "
-                    + UNIT
-                    + "<br>%{customdata[2]}<extra>"
-                    + name
-                    + "</extra>"
-                ),
+                # Data text goes in hovertext: Plotly never reads %{...} inside it.
+                hovertext=hover,
+                hovertemplate="Announced %{x|%Y-%m-%d}<br>%{hovertext}<extra></extra>",
             )
         )
     hidden = len(latest) - len(series)
     more = f"; {hidden} older series not shown" if hidden > 0 else ""
-    fig.update_layout(
-        title=f"{company}: how the plan moved (each point is one announcement{more})",
-        xaxis_title="Announced",
+    return _layout(
+        fig,
+        title={
+            "text": f"{esc(company)}: how the plan moved (each point is one announcement{more})"
+        },
+        xaxis={"title": "Announced", "type": "date", "tickformat": "%Y-%m-%d"},
         yaxis_title=UNIT,
-        legend_title_text="Period",
+        legend={"title": {"text": "Period, kind and scope"}},
+        height=460,
     )
-    return fig
+
+
+def _figures_of(part: pd.DataFrame) -> Iterable[str]:
+    return [
+        figure_text(lo, hi, q, f"{c} bn")
+        for lo, hi, q, c in zip(
+            part["amount_low"],
+            part["amount_high"],
+            part["qualifier"],
+            part["currency"],
+            strict=True,
+        )
+    ]
+
+
+def _per_year_of(part: pd.DataFrame) -> Iterable[str]:
+    return [
+        figure_text(lo, hi, q)
+        for lo, hi, q in zip(
+            part["annual_low_usd"], part["annual_high_usd"], part["qualifier"], strict=True
+        )
+    ]
+
+
+def compared(rows: pd.DataFrame) -> go.Figure:
+    """Chosen announcements side by side as USD per year, low-high as error bars."""
+    if rows.empty:
+        return empty("Choose announcements to compare")
+    labels = [
+        esc(f"#{int(i)} {c} {p}")
+        for i, c, p in zip(rows["id"], rows["company"], rows["period"], strict=True)
+    ]
+    ranged = rows["annual_high_usd"] > rows["annual_low_usd"]
+    hover = [
+        f"<b>{esc(r.company)}</b> #{int(r.id)}<br>{esc(basis_label(r.kind))}, "
+        f"{esc(scope_label(r.scope))}<br>Announced figure: {esc(r.figure)} for {esc(r.period)} "
+        f"({int(r.months)} months)<br>Per year: {esc(r.usd_per_year)} USD bn"
+        for r in rows.itertuples()
+    ]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=rows["annual_mid_usd"],
+            marker={"color": [BASIS_COLOURS.get(k, MIXED_COLOUR) for k in rows["kind"]]},
+            text=[esc(t) for t in rows["usd_per_year"]],
+            textposition="outside",
+            cliponaxis=False,
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": (rows["annual_high_usd"] - rows["annual_mid_usd"]).where(ranged),
+                "arrayminus": (rows["annual_mid_usd"] - rows["annual_low_usd"]).where(ranged),
+            },
+            hovertext=hover,
+            hovertemplate="%{hovertext}<extra></extra>",
+        )
+    )
+    top = float(rows["annual_high_usd"].max()) if len(rows) else 1.0
+    return _layout(
+        fig,
+        title={"text": f"Announcements compared as {UNIT} (midpoint; bars show low–high)"},
+        xaxis={"type": "category", "title": None},
+        yaxis={"title": UNIT, "range": [0, top * 1.2]},
+        height=420,
+        showlegend=False,
+    )

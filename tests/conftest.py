@@ -1,5 +1,9 @@
 """Fixtures: a fresh, migrated database per test, on SQLite or (when
-``CAPEX_TEST_DATABASE_URL`` is set) on a real PostgreSQL server."""
+``CAPEX_TEST_DATABASE_URL`` is set) on a real PostgreSQL server.
+
+Data comes from the tests' own files, never the product's: ``tests/fixtures/
+announcements.csv`` (31 rows with ids) and an FX table built in :mod:`tests.helpers`.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tracker import db as tracker_db
-from tracker.db import init_db, make_engine
+from tests.helpers import FIXTURE, write_fx
+from tracker import bootstrap
+from tracker.bootstrap import init_db
+from tracker.csv_io import read_announcements_csv
+from tracker.db import make_engine
+from tracker.service import import_frame
 
 PG_URL = os.environ.get("CAPEX_TEST_DATABASE_URL", "").strip()
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +44,15 @@ def wipe_database(url: str) -> None:
 
 
 @pytest.fixture
+def test_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the seed and FX paths at the tests' fixture file and FX table."""
+    fx = write_fx(tmp_path / "fx_rates.csv")
+    monkeypatch.setenv("CAPEX_SEED_PATH", str(FIXTURE))
+    monkeypatch.setenv("CAPEX_FX_PATH", str(fx))
+    return fx
+
+
+@pytest.fixture
 def db_url(tmp_path: Path) -> str:
     url = PG_URL or f"sqlite:///{tmp_path / 'capex.sqlite'}"
     wipe_database(url)
@@ -43,8 +60,9 @@ def db_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def configured_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point ``tracker.config`` (CLI, dashboard) at the test database."""
+def configured_env(db_url: str, test_data: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point ``tracker.config`` (CLI, dashboard) at the test database, seeded on first
+    use with the fixture file."""
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("CAPEX_USER", "tester")
     _forget_engines()
@@ -55,15 +73,17 @@ def configured_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str
 def _forget_engines() -> None:
     """Drop engines and data cached for an earlier test's database: on PostgreSQL every
     test reuses one URL, wiped in between, so a cached engine would skip ``init_db``."""
-    import streamlit as st
-
-    tracker_db._engine_for.cache_clear()
+    bootstrap._engine_for.cache_clear()
+    try:
+        import streamlit as st
+    except ImportError:  # pragma: no cover - streamlit is a dependency
+        return
     st.cache_resource.clear()
     st.cache_data.clear()
 
 
 @pytest.fixture
-def empty_engine(db_url: str) -> Iterator[Engine]:
+def empty_engine(db_url: str, test_data: Path) -> Iterator[Engine]:
     engine = make_engine(db_url)
     init_db(engine, seed=False)
     yield engine
@@ -71,8 +91,10 @@ def empty_engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def seeded_engine(db_url: str) -> Iterator[Engine]:
+def seeded_engine(db_url: str, test_data: Path) -> Iterator[Engine]:
+    """A database holding the 31 fixture announcements with their ids."""
     engine = make_engine(db_url)
-    init_db(engine, seed=True)
+    init_db(engine, seed=False)
+    import_frame(engine, read_announcements_csv(FIXTURE), user="seed")
     yield engine
     engine.dispose()

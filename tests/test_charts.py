@@ -1,4 +1,8 @@
-"""Chart builders stay readable and light at any data size."""
+"""Chart builders: readable at any data size, and inert to HTML in data."""
+
+from __future__ import annotations
+
+import json
 
 import pandas as pd
 
@@ -9,13 +13,18 @@ def headline(companies: int) -> pd.DataFrame:
     rows = [
         {
             "company": f"Co {i:02d}",
+            "country": "US",
             "year": year,
-            "low": i,
+            "low": float(i),
             "mid": i + 1.0,
             "high": i + 2.0,
             "months": 12,
+            "covers": f"{year}-01 to {year}-12",
+            "announcement_ids": f"{i},{i + 100}",
             "basis": "guidance",
             "scope": "total_capex",
+            "qualifier": "exact",
+            "in_totals": True,
         }
         for i in range(companies)
         for year in (2025, 2026)
@@ -23,61 +32,65 @@ def headline(companies: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def test_spend_over_time_shows_the_largest_companies_only():
-    fig = charts.spend_over_time(headline(20), "mid")
+def test_over_time_shows_the_largest_companies_only():
+    fig = charts.over_time(headline(20), "mid")
     names = [trace.name for trace in fig.data]
     assert len(names) == charts.MAX_TIMELINE_COMPANIES
     assert names[0] == "Co 19" and "Co 00" not in names  # largest first
     assert "the 15 largest of 20 companies" in fig.layout.title.text
 
 
-def test_spend_over_time_names_no_cut_when_everything_fits():
-    fig = charts.spend_over_time(headline(3), "mid")
-    assert len(fig.data) == 3 and "largest" not in fig.layout.title.text
-
-
-def test_overview_bars_have_error_bars_only_for_ranges_and_label_partial_years():
+def test_ranking_labels_values_and_partial_years_and_explains_in_hover():
     rows = headline(2)
-    rows.loc[0, ["low", "high", "months"]] = [1.0, 1.0, 5]
-    fig = charts.spend_by_company(rows, 2025, "mid")
-    bars = {x: (t.error_y.array[i], t.text[i]) for t in fig.data for i, x in enumerate(t.x)}
-    assert pd.isna(bars["Co 00"][0]) and bars["Co 00"][1] == "5/12 mo"
-    assert bars["Co 01"][0] == 1.0 and bars["Co 01"][1] == ""
+    rows.loc[0, ["low", "mid", "high", "months"]] = [1.0, 1.0, 1.0, 5]
+    rows.loc[0, "covers"] = "2025-08 to 2025-12"
+    fig = charts.ranking(rows, 2025, "mid")
+    labels = {x: t for trace in fig.data for x, t in zip(trace.x, trace.text, strict=True)}
+    assert labels == {"Co 00": "1.0 (5/12 mo)", "Co 01": "2.0"}
+    hover = " ".join(h for trace in fig.data for h in trace.hovertext)
+    assert "Months covered: 5 of 12 (2025-08 to 2025-12)" in hover
+    assert "partial year, not in totals" in hover
+    assert "Figure: 1.0–3.0 USD bn (chart shows 2.0)" in hover  # Co 01's range
+    assert "Announcements: #1, #101" in hover
+    assert list(fig.layout.xaxis.categoryarray) == ["Co 01", "Co 00"]  # largest first
 
 
-def test_timeline_plots_at_most_the_newest_points():
-    n = charts.MAX_TIMELINE_POINTS + 500
-    frame = pd.DataFrame(
-        {
-            "announced_on": pd.date_range("2020-01-01", periods=n, freq="h"),
-            "company": "Co",
-            "kind": "guidance",
-            "period": "2025",
-            "amount_low": 1.0,
-            "amount_high": 1.0,
-            "currency": "USD",
-            "scope": "total_capex",
-        }
-    )
-    fig = charts.announcement_timeline(frame)
-    assert sum(len(t.x) for t in fig.data) == charts.MAX_TIMELINE_POINTS
-    assert "newest 3,000" in fig.layout.title.text
+def test_ranking_escapes_html_in_company_names():
+    rows = headline(1)
+    rows["company"] = '<a href="https://evil.example">x</a>'
+    spec = json.dumps(charts.ranking(rows, 2025, "mid").to_plotly_json(), default=str)
+    assert "<a href" not in spec and "&lt;a href=" in spec
 
 
-def test_guidance_history_keeps_the_newest_series():
+def test_guidance_history_axis_shows_dates_not_times():
     rows = pd.DataFrame(
         {
             "company": "Co",
             "series": [f"{2000 + i} guidance (total_capex)" for i in range(20)],
             "announced_on": pd.date_range("2020-01-01", periods=20, freq="MS"),
+            "amount_low": 1.0,
+            "amount_high": 2.0,
+            "currency": "USD",
+            "qualifier": "exact",
             "annual_low_usd": 1.0,
             "annual_mid_usd": 1.5,
             "annual_high_usd": 2.0,
-            "notes": "",
+            "notes": "%{x} <b>bold</b>",
         }
     )
-    fig = charts.guidance_history_chart(rows, "Co")
-    names = {t.name for t in fig.data}
-    assert len(names) == charts.MAX_HISTORY_SERIES
-    assert "2019 guidance (total_capex)" in names and "2000 guidance (total_capex)" not in names
+    fig = charts.guidance_history(rows, "Co")
+    assert len(fig.data) == charts.MAX_HISTORY_SERIES
     assert "8 older series not shown" in fig.layout.title.text
+    assert fig.layout.xaxis.type == "date" and fig.layout.xaxis.tickformat == "%Y-%m-%d"
+    trace = fig.data[0]
+    assert trace.hovertemplate.startswith("Announced %{x|%Y-%m-%d}")
+    # Notes are data: escaped and kept out of the template.
+    assert "&lt;b&gt;bold&lt;/b&gt;" in trace.hovertext[0]
+    assert "%{x}" not in trace.hovertemplate.replace("%{x|%Y-%m-%d}", "")
+
+
+def test_empty_inputs_give_a_message_not_an_error():
+    empty = headline(1).iloc[0:0]
+    assert charts.ranking(empty, 2025, "mid").layout.annotations
+    assert charts.over_time(empty, "mid").layout.annotations
+    assert charts.compared(pd.DataFrame()).layout.annotations

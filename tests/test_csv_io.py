@@ -1,29 +1,34 @@
 """Reading and writing the CSV format, including hostile and malformed files."""
 
+from __future__ import annotations
+
 import pandas as pd
 import pytest
 
-from tracker import repository as repo
-from tracker.csv_io import (
-    CsvFormatError,
-    announcements_to_csv,
-    read_announcements_csv,
+from tests.helpers import FIXTURE
+from tracker import queries, service
+from tracker.csv_io import CsvFormatError, announcements_to_csv, read_announcements_csv
+from tracker.errors import ValidationFailed
+from tracker.schema import NAMES
+
+HEADER = ",".join(NAMES)
+# id,company,ticker,country,fy_end_month,cik,venture_partners,kind,scope,period,
+# amount_low,amount_high,currency,qualifier,announced_on,source_url,source_type,
+# evidence,supersedes,notes
+LINE = (
+    ",Newco,NEW,US,12,,,guidance,total_capex,2025,60,65,USD,,2025-01-29,https://x.example/a,,,,ok"
 )
-from tracker.validation import ALL_COLUMNS
-
-HEADER = ",".join(ALL_COLUMNS)
-LINE = "Meta,META,US,12,guidance,total_capex,2025,60,65,USD,2025-01-29,https://x.example/a,ok"
 
 
-def test_reads_plain_utf8():
+def test_reads_plain_utf8_and_records_lines():
     frame = read_announcements_csv(f"{HEADER}\n{LINE}\n".encode())
-    assert frame.iloc[0]["company"] == "Meta"
-    assert frame.iloc[0]["amount_high"] == "65"
+    assert (frame.iloc[0]["company"], frame.iloc[0]["amount_high"]) == ("Newco", "65")
+    assert list(frame.attrs["lines"]) == [2]
 
 
 def test_byte_order_mark_is_accepted():
     frame = read_announcements_csv(("\ufeff" + f"{HEADER}\n{LINE}\n").encode())
-    assert list(frame.columns) == list(ALL_COLUMNS)
+    assert list(frame.columns) == list(NAMES)
 
 
 def test_wrong_encoding_is_refused_with_position():
@@ -32,13 +37,10 @@ def test_wrong_encoding_is_refused_with_position():
         read_announcements_csv(data)
 
 
-def test_missing_columns_are_named():
-    with pytest.raises(CsvFormatError, match="missing column\\(s\\): currency"):
+def test_missing_and_extra_columns_are_named():
+    with pytest.raises(CsvFormatError, match=r"missing column\(s\): currency"):
         read_announcements_csv(b"company,kind,scope,period,amount_low,announced_on,source_url\n")
-
-
-def test_extra_columns_are_named():
-    with pytest.raises(CsvFormatError, match="unexpected column\\(s\\): ammount"):
+    with pytest.raises(CsvFormatError, match=r"unexpected column\(s\): ammount"):
         read_announcements_csv(f"{HEADER},ammount\n{LINE},5\n".encode())
 
 
@@ -46,37 +48,58 @@ def test_optional_columns_may_be_left_out():
     data = b"company,kind,scope,period,amount_low,currency,announced_on,source_url\n"
     frame = read_announcements_csv(data + b"Meta,guidance,total_capex,2025,60,USD,2025-01-29,x\n")
     assert frame.iloc[0]["amount_high"] == "" and frame.iloc[0]["notes"] == ""
+    assert list(frame.columns) == list(NAMES)
 
 
-def test_empty_file_is_refused():
+def test_empty_and_ragged_files_are_refused():
     with pytest.raises(CsvFormatError, match="file is empty"):
         read_announcements_csv(b"")
+    with pytest.raises(CsvFormatError, match="line 3 has a different number of cells"):
+        read_announcements_csv(f"{HEADER}\n{LINE}\n{LINE},extra\n".encode())
 
 
-def test_formula_cells_are_escaped_on_export_and_restored_on_import(seeded_engine):
+def test_error_lines_are_physical_lines_after_a_multi_line_cell(empty_engine):
+    # Line 1 header; the first row spans lines 2-4 (two newlines in its quoted notes);
+    # the bad row starts on physical line 5, not on record 3.
+    multi = LINE.replace(",ok", ',"first line\nsecond line\nthird line"')
+    bad = LINE.replace(",60,65,", ",-1,,").replace("2025-01-29", "2025-02-01")
+    raw = read_announcements_csv(f"{HEADER}\n{multi}\n{bad}\n".encode())
+    assert list(raw.attrs["lines"]) == [2, 5]
+    assert raw.iloc[0]["notes"] == "first line\nsecond line\nthird line"
+    with pytest.raises(ValidationFailed) as info:
+        service.import_frame(empty_engine, raw, first_line=raw.attrs["lines"])
+    errors = info.value.result.errors
+    assert list(errors["line"]) == [5]
+    assert "line 5: amount_low: amount must be greater than zero" in str(info.value)
+
+
+def test_formula_cells_are_escaped_on_export_and_restored_on_import(empty_engine):
     raw = read_announcements_csv(f"{HEADER}\n{LINE}\n".encode())
     raw.loc[0, "notes"] = "=cmd|'/C calc'!A0"
     raw.loc[0, "company"] = "@Evil Corp"
-    repo.import_frame(seeded_engine, raw, user="t")
-    frame = repo.announcements_frame(seeded_engine)
-    text = announcements_to_csv(frame[frame["company"] == "@Evil Corp"])
+    service.import_frame(empty_engine, raw, user="t")
+    text = announcements_to_csv(queries.announcements_frame(empty_engine))
     assert "'=cmd|" in text and "'@Evil Corp" in text
     back = read_announcements_csv(text.encode())
     assert back.iloc[0]["notes"] == "=cmd|'/C calc'!A0"
     assert back.iloc[0]["company"] == "@Evil Corp"
+    # A leading apostrophe the analyst typed before ordinary text is kept.
+    quoted = LINE.replace(",ok", ",'quoted")
+    assert read_announcements_csv(f"{HEADER}\n{quoted}\n".encode()).iloc[0]["notes"] == "'quoted"
 
 
-def test_export_import_round_trip_is_unchanged(seeded_engine, db_url):
-    from tests.conftest import wipe_database
-    from tracker.db import init_db, make_engine
+def test_export_has_one_id_column_first(seeded_engine):
+    text = announcements_to_csv(queries.announcements_frame(seeded_engine))
+    header = text.splitlines()[0].split(",")
+    assert header == list(NAMES)
+    assert header.count("id") == 1 and header[0] == "id"
 
-    first = announcements_to_csv(repo.announcements_frame(seeded_engine))
-    seeded_engine.dispose()
-    wipe_database(db_url)
-    fresh = make_engine(db_url)
-    init_db(fresh, seed=False)
-    repo.import_frame(fresh, read_announcements_csv(first.encode()), user="t")
-    second = announcements_to_csv(repo.announcements_frame(fresh))
-    fresh.dispose()
-    assert second == first
-    assert len(pd.read_csv(pd.io.common.StringIO(first))) == 31
+
+def test_export_of_the_fixture_reads_back_identical(seeded_engine, db_url):
+    first = announcements_to_csv(queries.announcements_frame(seeded_engine))
+    exported = pd.read_csv(pd.io.common.StringIO(first), dtype=str, keep_default_na=False)
+    fixture = pd.read_csv(FIXTURE, dtype=str, keep_default_na=False)
+    assert len(exported) == 31
+    for column in ("id", "company", "period", "currency", "qualifier", "supersedes", "notes"):
+        assert list(exported[column]) == list(fixture[column]), column
+    assert list(exported["amount_low"].astype(float)) == list(fixture["amount_low"].astype(float))

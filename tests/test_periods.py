@@ -69,3 +69,13 @@ def test_vectorized_month_helpers_match_the_scalar_ones():
     starts = month_starts(indexes)
     assert list(starts.date) == [month_start(i) for i in indexes]
     assert list(month_indexes(pd.Series(starts))) == indexes
+
+
+def test_explicit_months_starting_at_the_announcement_month():
+    # Alibaba's "next three years" from February 2025: Feb 2025 - Jan 2028, 36 months,
+    # of which 11 in 2025 (Feb-Dec) and 1 in 2028 (January).
+    p = parse_period("2025-02/2028-01", fy_end_month=3)
+    assert (p.start, p.end, p.months) == (date(2025, 2, 1), date(2028, 1, 31), 36)
+    in_2025 = min(p.last_month, 2025 * 12 + 11) - p.first_month + 1
+    in_2028 = p.last_month - 2028 * 12 + 1
+    assert (in_2025, in_2028) == (11, 1)

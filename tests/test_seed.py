@@ -1,67 +1,111 @@
-"""The curated seed: real, sourced, and loaded on first use."""
+"""The product seed (data/seed.csv): properties only, never its figures, which change
+whenever the data is brought up to date."""
+
+from __future__ import annotations
 
 from datetime import date
+from importlib import resources
 
 import pandas as pd
+import pytest
 
-from tracker import repository as repo
+from tests.helpers import ROOT
+from tracker import bootstrap, queries
 from tracker.config import seed_path
-from tracker.db import get_engine, init_db
+from tracker.csv_io import read_announcements_csv
+from tracker.fx import default_fx
+from tracker.normalize import Inclusion, annual_view
+from tracker.validation import COMPANY_COLUMNS, validate_frame
+from tracker.vocab import Evidence, Kind, Qualifier, Scope, SourceType
+
+SEED = ROOT / "data" / "seed.csv"
 
 
-def test_seed_has_at_least_twenty_sourced_announcements_from_2024_to_2026():
-    seed = pd.read_csv(seed_path(), dtype=str, keep_default_na=False)
-    assert len(seed) >= 20
-    assert seed["source_url"].str.startswith("https://").all()
+@pytest.fixture
+def seed() -> pd.DataFrame:
+    return read_announcements_csv(SEED)
+
+
+@pytest.fixture
+def product_env(monkeypatch, db_url):
+    """The packaged seed and FX table, as a user gets them."""
+    monkeypatch.delenv("CAPEX_SEED_PATH", raising=False)
+    monkeypatch.delenv("CAPEX_FX_PATH", raising=False)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    bootstrap._engine_for.cache_clear()
+    yield db_url
+    bootstrap._engine_for.cache_clear()
+
+
+def test_packaged_seed_is_the_repository_seed():
+    packaged = resources.files("tracker") / "data" / "seed.csv"
+    assert packaged.read_bytes() == SEED.read_bytes()
+
+
+def test_every_row_is_sourced_dated_and_typed(seed):
+    assert len(seed) > 0
+    insecure = seed.loc[~seed["source_url"].str.startswith("https://"), "id"]
+    assert insecure.empty, f"rows without an https source: {', '.join(insecure)}"
     dates = pd.to_datetime(seed["announced_on"], format="%Y-%m-%d")
-    assert dates.between("2024-01-01", "2026-12-31").all()
-    expected = {
-        "Alibaba",
-        "Microsoft",
-        "Meta",
-        "Amazon",
-        "Alphabet",
-        "Oracle",
-        "Tencent",
-        "Apple",
-        "Stargate",
-    }
-    assert expected <= set(seed["company"])
-    # Ranges and guidance say so in the notes.
-    ranges = seed[seed["amount_low"] != seed["amount_high"]]
-    assert ranges["notes"].str.contains("range", case=False).all()
-    guidance = seed[seed["kind"] == "guidance"]
-    assert guidance["notes"].str.contains("Guidance", case=False).all()
+    assert (dates <= pd.Timestamp(date.today())).all()
+    for column, vocab in (
+        ("kind", Kind),
+        ("scope", Scope),
+        ("qualifier", Qualifier),
+        ("source_type", SourceType),
+        ("evidence", Evidence),
+    ):
+        assert seed[column].isin(vocab.values()).all(), column
 
 
-def test_seed_loads_completely_on_first_use(configured_env):
-    engine = get_engine()
-    frame = repo.announcements_frame(engine)
-    assert len(frame) == len(pd.read_csv(seed_path()))
-    companies = repo.companies_frame(engine).set_index("name")
-    assert companies.loc["Microsoft", "fiscal_year_end_month"] == 6
-    assert companies.loc["Alibaba", "country"] == "CN"
+def test_seed_validates_without_errors(seed, monkeypatch):
+    monkeypatch.delenv("CAPEX_FX_PATH", raising=False)
+    result = validate_frame(
+        seed,
+        pd.DataFrame(columns=list(COMPANY_COLUMNS)),
+        default_fx(),
+        date.today(),
+        seed.attrs["lines"],
+    )
+    assert result.ok, result.summary()
+    assert len(result.valid) == len(seed)
 
 
-def test_seed_is_not_loaded_twice(seeded_engine):
-    init_db(seeded_engine)
-    assert len(repo.announcements_frame(seeded_engine)) == len(pd.read_csv(seed_path()))
+def test_ids_are_unique_and_revisions_chain(seed):
+    ids = pd.to_numeric(seed["id"])
+    assert ids.is_unique and ids.notna().all()
+    by_id = seed.assign(id=ids).set_index("id")
+    links = seed[seed["supersedes"] != ""]
+    for row in links.itertuples():
+        target = int(row.supersedes)
+        assert target in by_id.index, f"#{row.id} supersedes unknown #{target}"
+        earlier = by_id.loc[target]
+        # A revision replaces an earlier statement of the same company.
+        assert earlier["company"] == row.company, row.id
+        assert earlier["announced_on"] <= row.announced_on, row.id
+    # Following supersedes never loops.
+    successor_of = dict(
+        zip(pd.to_numeric(links["id"]), pd.to_numeric(links["supersedes"]), strict=True)
+    )
+    for start in successor_of:
+        seen, current = set(), start
+        while current in successor_of:
+            assert current not in seen, f"supersedes loop through #{start}"
+            seen.add(current)
+            current = successor_of[current]
 
 
-def test_seed_headline_figures(seeded_engine):
-    from tracker.normalize import annual_view
-
-    view = annual_view(repo.announcements_frame(seeded_engine), date(2025, 3, 1))
-    h = view.headline.set_index(["company", "year"])
-    assert h.loc[("Alibaba", 2025), "mid"] == pytest_approx(17.617)
-    assert h.loc[("Meta", 2025), "low"] == pytest_approx(60)
-    assert h.loc[("Meta", 2025), "high"] == pytest_approx(65)
-    basis = view.by_basis.set_index(["company", "kind", "year"])
-    # Microsoft's USD 80bn FY2025 guidance: half in calendar 2024, half in 2025.
-    assert basis.loc[("Microsoft", "guidance", 2025), "mid"] == pytest_approx(40)
+def test_no_headline_figure_is_built_only_from_press_reports(product_env):
+    frame = queries.announcements_frame(bootstrap.get_engine())
+    press = set(frame.loc[frame["evidence"] == Evidence.PRESS_REPORT.value, "id"])
+    view = annual_view(frame, date.today(), default_fx(), Inclusion())
+    for row in view.headline.itertuples():
+        ids = {int(i) for i in row.announcement_ids.split(",")}
+        assert not ids <= press, (row.company, row.year)
 
 
-def pytest_approx(value):
-    import pytest
-
-    return pytest.approx(value, abs=1e-3)
+def test_seed_loads_completely_on_first_use_and_only_once(product_env):
+    engine = bootstrap.get_engine()
+    assert len(queries.announcements_frame(engine)) == len(read_announcements_csv(seed_path()))
+    bootstrap.init_db(engine)
+    assert len(queries.announcements_frame(engine)) == len(read_announcements_csv(seed_path()))

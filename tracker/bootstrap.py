@@ -22,8 +22,11 @@ from tracker.service import import_frame
 
 def is_empty(engine: Engine) -> bool:
     with Session(engine) as session:
-        companies = session.exec(select(func.count()).select_from(Company)).one()[0]
-        announcements = session.exec(select(func.count()).select_from(Announcement)).one()[0]
+        # sqlmodel types exec() for its own Select; a SQLAlchemy Select runs the same.
+        count_companies = select(func.count()).select_from(Company)
+        count_announcements = select(func.count()).select_from(Announcement)
+        companies = session.exec(count_companies).one()[0]  # type: ignore[call-overload]
+        announcements = session.exec(count_announcements).one()[0]  # type: ignore[call-overload]
     return bool(companies == 0 and announcements == 0)
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from tracker.config import database_url
@@ -27,7 +28,7 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:  # pragma: no cover - trivial
             dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN, see _sqlite_begin
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -37,7 +38,7 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn) -> None:
+        def _sqlite_begin(conn: Connection) -> None:
             mode = "IMMEDIATE" if conn.get_execution_options().get("capex_write") else "DEFERRED"
             conn.exec_driver_sql(f"BEGIN {mode}")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from tracker.periods import month_label
 UPDATE_HINT = "run scripts/update_fx.py"
 _MONTH = r"(\d{4})-(\d{2})"
 
-ArrayLike = pd.Series | np.ndarray | Sequence
+ArrayLike = pd.Series | np.ndarray | Sequence[Any]
 
 
 def parse_month(label: str) -> int:
@@ -70,12 +71,13 @@ class FxTable:
         self.currencies: frozenset[str] = frozenset(self.rates["currency"]) | {"USD"}
 
         self._codes = pd.Index(sorted(self.currencies))
-        self._usd = int(self._codes.get_loc("USD"))
+        self._usd = int(cast(int, self._codes.get_loc("USD")))  # unique index: an int
         months = self.rates["month_index"].to_numpy()
         self._first = int(months.min()) if len(months) else 0
         n_months = int(months.max()) - self._first + 1 if len(months) else 0
         grid = np.full((len(self._codes), n_months), np.nan)
-        rows = self._codes.get_indexer(self.rates["currency"])
+        # pandas-stubs only accept an Index target; any array-like works.
+        rows = self._codes.get_indexer(self.rates["currency"])  # type: ignore[arg-type]
         grid[rows, months - self._first] = self.rates["units_per_usd"].to_numpy()
         self._grid = grid
         # Prefix sums along months (with a leading 0 column): the sum and the number of
@@ -102,7 +104,8 @@ class FxTable:
     def _codes_of(self, currencies: ArrayLike) -> np.ndarray:
         """Row of the rate grid for each currency, -1 where the table does not know it."""
         ids, names = self._names_of(currencies)
-        return self._codes.get_indexer(names)[ids]
+        codes: np.ndarray = self._codes.get_indexer(names)[ids]
+        return codes
 
     @staticmethod
     def _months_of(months: ArrayLike, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -234,7 +237,8 @@ class FxTable:
                 out["currency"], out["known"], out["first_month"], out["last_month"], strict=True
             )
         ]
-        return out[columns].reset_index(drop=True)
+        result: pd.DataFrame = out[columns].reset_index(drop=True)
+        return result
 
 
 def _gap_message(currency: str, known: bool, first: int, last: int) -> str:

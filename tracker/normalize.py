@@ -159,8 +159,12 @@ def monthly_rows(
     # Actuals: the most detailed report of a month wins (quarter over fiscal year).
     detail = np.where(usd["kind"].to_numpy() == Kind.ACTUAL.value, n, 0)
 
+    # A statement that may not enter the headline (an unconfirmed press report) never
+    # hides one that may: it only fills months no eligible statement covers.
+    ineligible = ~_eligible(usd, include)
+
     key = ((company_code[rep] * 16 + scope_rank[rep]) * 16 + kind_rank[rep]) * 100_000 + month
-    order = np.lexsort((-ids[rep], -announced[rep], detail[rep], key))
+    order = np.lexsort((-ids[rep], -announced[rep], detail[rep], ineligible[rep], key))
     keep = order[_first_per_group(key[order])]
     src = rep[keep]
     low = usd["low_usd"].to_numpy() / n
@@ -175,7 +179,7 @@ def monthly_rows(
             "qualifier": usd["qualifier"].to_numpy()[src],
             "scope_rank": scope_rank[src],
             "kind_rank": kind_rank[src],
-            "eligible": _eligible(usd, include)[src],
+            "eligible": ~ineligible[src],
             "month": month[keep],
             "year": month[keep] // 12,
             "announcement_id": ids[src],
@@ -271,7 +275,7 @@ def headline_rows(monthly: pd.DataFrame) -> pd.DataFrame:
     low, high = _residual_for_uncovered_months(
         key, order, keep, rep, n, per_month_low, per_month_high
     )
-    best = rows.iloc[keep].copy()
+    best: pd.DataFrame = rows.iloc[keep].copy()
     best["low"], best["high"] = low, high
     return best
 

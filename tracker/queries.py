@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection, Engine
+from sqlmodel import col
 
 from tracker.models import Announcement, AnnouncementChange, Company, FilingMetric
 from tracker.schema import NAMES
@@ -44,48 +45,48 @@ def companies_frame(bind: Bind) -> pd.DataFrame:
     with connect(bind) as conn:
         return pd.read_sql(
             select(
-                Company.id,
-                Company.name,
-                Company.name_key,
-                Company.country,
-                Company.fiscal_year_end_month,
-                Company.ticker,
-                Company.cik,
-                Company.venture_partners,
-            ).order_by(Company.name),
+                col(Company.id),
+                col(Company.name),
+                col(Company.name_key),
+                col(Company.country),
+                col(Company.fiscal_year_end_month),
+                col(Company.ticker),
+                col(Company.cik),
+                col(Company.venture_partners),
+            ).order_by(col(Company.name)),
             conn,
         )
 
 
 def _announcement_select(include_deleted: bool, only_deleted: bool) -> Select[Any]:
     columns = [
-        Announcement.id,
-        Company.name.label("company"),
-        Company.ticker,
-        Company.country,
-        Company.fiscal_year_end_month.label("fy_end_month"),
-        Company.cik,
-        Company.venture_partners,
+        col(Announcement.id),
+        col(Company.name).label("company"),
+        col(Company.ticker),
+        col(Company.country),
+        col(Company.fiscal_year_end_month).label("fy_end_month"),
+        col(Company.cik),
+        col(Company.venture_partners),
         *(getattr(Announcement, n) for n in STORED_FIELDS if n != "id"),
-        Announcement.period_start,
-        Announcement.period_end,
-        Announcement.external_key,
-        Announcement.version,
-        Announcement.created_at,
-        Announcement.created_by,
-        Announcement.updated_at,
+        col(Announcement.period_start),
+        col(Announcement.period_end),
+        col(Announcement.external_key),
+        col(Announcement.version),
+        col(Announcement.created_at),
+        col(Announcement.created_by),
+        col(Announcement.updated_at),
     ]
     if include_deleted or only_deleted:
-        columns += [Announcement.deleted_at, Announcement.deleted_by]
+        columns += [col(Announcement.deleted_at), col(Announcement.deleted_by)]
     stmt = (
         select(*columns)
-        .join(Company, Company.id == Announcement.company_id)
-        .order_by(Announcement.id)
+        .join(Company, col(Company.id) == col(Announcement.company_id))
+        .order_by(col(Announcement.id))
     )
     if only_deleted:
-        return stmt.where(Announcement.deleted_at.is_not(None))
+        return stmt.where(col(Announcement.deleted_at).is_not(None))
     if not include_deleted:
-        return stmt.where(Announcement.deleted_at.is_(None))
+        return stmt.where(col(Announcement.deleted_at).is_(None))
     return stmt
 
 
@@ -136,9 +137,9 @@ def data_version(bind: Bind) -> tuple[int, str, int | None]:
     """Changes whenever any announcement is added, edited or deleted (cache key)."""
     with connect(bind) as conn:
         row = conn.execute(
-            select(func.count(Announcement.id), func.max(Announcement.updated_at))
+            select(func.count(col(Announcement.id)), func.max(col(Announcement.updated_at)))
         ).one()
-        changes = conn.execute(select(func.max(AnnouncementChange.id))).scalar()
+        changes = conn.execute(select(func.max(col(AnnouncementChange.id)))).scalar()
     return (int(row[0]), str(row[1]), changes)
 
 
@@ -146,7 +147,9 @@ def data_as_of(bind: Bind) -> date | None:
     """The newest announcement date among live rows: the data is current to this day."""
     with connect(bind) as conn:
         value = conn.execute(
-            select(func.max(Announcement.announced_on)).where(Announcement.deleted_at.is_(None))
+            select(func.max(col(Announcement.announced_on))).where(
+                col(Announcement.deleted_at).is_(None)
+            )
         ).scalar()
     if value is None:
         return None
@@ -158,22 +161,22 @@ def history_frame(bind: Bind, announcement_id: int | None = None) -> pd.DataFram
     period so a reader knows which figure changed."""
     stmt = (
         select(
-            AnnouncementChange.id,
-            AnnouncementChange.announcement_id,
-            Company.name.label("company"),
-            Announcement.period,
-            AnnouncementChange.action,
-            AnnouncementChange.changed_at,
-            AnnouncementChange.changed_by,
-            AnnouncementChange.old_values,
-            AnnouncementChange.new_values,
+            col(AnnouncementChange.id),
+            col(AnnouncementChange.announcement_id),
+            col(Company.name).label("company"),
+            col(Announcement.period),
+            col(AnnouncementChange.action),
+            col(AnnouncementChange.changed_at),
+            col(AnnouncementChange.changed_by),
+            col(AnnouncementChange.old_values),
+            col(AnnouncementChange.new_values),
         )
-        .join(Announcement, Announcement.id == AnnouncementChange.announcement_id)
-        .join(Company, Company.id == Announcement.company_id)
-        .order_by(AnnouncementChange.id.desc())
+        .join(Announcement, col(Announcement.id) == col(AnnouncementChange.announcement_id))
+        .join(Company, col(Company.id) == col(Announcement.company_id))
+        .order_by(col(AnnouncementChange.id).desc())
     )
     if announcement_id is not None:
-        stmt = stmt.where(AnnouncementChange.announcement_id == announcement_id)
+        stmt = stmt.where(col(AnnouncementChange.announcement_id) == announcement_id)
     with connect(bind) as conn:
         rows = conn.execute(stmt).mappings().all()
     frame = pd.DataFrame(
@@ -224,14 +227,14 @@ def filing_metrics_frame(bind: Bind) -> pd.DataFrame:
     with connect(bind) as conn:
         frame = pd.read_sql(
             select(
-                Company.name.label("company"),
-                FilingMetric.metric,
-                FilingMetric.period_start,
-                FilingMetric.period_end,
-                FilingMetric.value_usd_bn,
-                FilingMetric.source_url,
-                FilingMetric.filed_on,
-            ).join(Company, Company.id == FilingMetric.company_id),
+                col(Company.name).label("company"),
+                col(FilingMetric.metric),
+                col(FilingMetric.period_start),
+                col(FilingMetric.period_end),
+                col(FilingMetric.value_usd_bn),
+                col(FilingMetric.source_url),
+                col(FilingMetric.filed_on),
+            ).join(Company, col(Company.id) == col(FilingMetric.company_id)),
             conn,
         )
     for column in ("period_start", "period_end", "filed_on"):

@@ -9,6 +9,7 @@ put the view into a URL query string and back.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -71,10 +72,8 @@ class ViewQuery:
             "include_ventures": params.get("ventures") == "1",
             "include_press": params.get("press") == "1",
         }
-        try:
+        with contextlib.suppress(KeyError, ValueError):
             changes["as_of"] = date.fromisoformat(str(params["as_of"]))
-        except (KeyError, ValueError):
-            pass
         if params.get("measure") in Measure.values():
             changes["measure"] = params["measure"]
         try:

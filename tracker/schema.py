@@ -9,11 +9,11 @@ checks against this list).
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal
 
-from tracker.vocab import Evidence, Kind, Qualifier, Scope, SourceType
+from tracker.vocab import Evidence, Kind, Qualifier, Scope, SourceType, _Described
 
 ColumnType = Literal["id", "text", "int", "amount", "date", "choice", "code"]
 
@@ -35,7 +35,7 @@ class Column:
     required: bool = False
     level: Literal["id", "company", "announcement"] = "announcement"
     editable: bool = True
-    choices: type[StrEnum] | None = None
+    choices: builtins.type[_Described] | None = None  # `type` is the field above
     default: str | None = None
     max_length: int | None = None
 

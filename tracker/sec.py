@@ -594,12 +594,12 @@ def fiscal_years(facts: Iterable[Fact]) -> list[FiscalYear]:
     starts = sorted(known)
     years = []
     for i, start in enumerate(starts):
-        end = known[start]
-        if end is None:  # year in progress: up to the next start, at most a nominal year
-            end = _one_year_later(start) - timedelta(days=1)
+        year_end = known[start]
+        if year_end is None:  # year in progress: up to the next start, at most a nominal year
+            year_end = _one_year_later(start) - timedelta(days=1)
             if i + 1 < len(starts):
-                end = min(end, starts[i + 1] - timedelta(days=1))
-        years.append(FiscalYear(start, end, _nominal_last_month(end).year))
+                year_end = min(year_end, starts[i + 1] - timedelta(days=1))
+        years.append(FiscalYear(start, year_end, _nominal_last_month(year_end).year))
     return years
 
 

@@ -17,15 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tracker import queries
 from tracker.config import current_user
@@ -218,7 +218,9 @@ def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int],
     """Ids by company key for every company in ``valid``, creating the new ones (a race
     on the unique key raises IntegrityError and :func:`write` retries)."""
     keys = sorted(set(valid["company_key"]))
-    rows = session.execute(select(Company.name_key, Company.id).where(Company.name_key.in_(keys)))
+    rows = session.execute(
+        select(col(Company.name_key), col(Company.id)).where(col(Company.name_key).in_(keys))
+    )
     ids = {key: cid for key, cid in rows}
     new = valid[~valid["company_key"].isin(ids)].drop_duplicates("company_key")
     if new.empty:
@@ -230,7 +232,7 @@ def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int],
                 "name": r.company,
                 "name_key": r.company_key,
                 "country": r.country,
-                "fiscal_year_end_month": int(r.fy_end_month),
+                "fiscal_year_end_month": int(cast(int, r.fy_end_month)),
                 "ticker": r.ticker or None,
                 "cik": r.cik or None,
                 "venture_partners": r.venture_partners,
@@ -239,7 +241,9 @@ def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int],
         ],
     )
     created = session.execute(
-        select(Company.name_key, Company.id).where(Company.name_key.in_(list(new["company_key"])))
+        select(col(Company.name_key), col(Company.id)).where(
+            col(Company.name_key).in_(list(new["company_key"]))
+        )
     )
     ids.update(dict(created.all()))
     return ids, len(new)
@@ -281,7 +285,7 @@ def _insert(session: Session, records: list[dict[str, Any]], explicit_ids: bool)
     then the ids above the previous maximum; the write transaction holds SQLite's only
     write lock, so no other writer can interleave. Elsewhere: batched RETURNING.
     """
-    table = Announcement.__table__
+    table: Table = Announcement.__table__  # type: ignore[attr-defined]  # set by SQLModel
     conn = session.connection()
     if explicit_ids:
         conn.execute(table.insert(), records)
@@ -312,8 +316,8 @@ def save(session: Session, valid: pd.DataFrame, user: str | None = None) -> Impo
     stored_ids = (
         set(
             session.execute(
-                select(Announcement.id).where(
-                    Announcement.id.in_([int(i) for i in valid["id"].dropna()])
+                select(col(Announcement.id)).where(
+                    col(Announcement.id).in_([int(i) for i in valid["id"].dropna()])
                 )
             ).scalars()
         )
@@ -323,9 +327,9 @@ def save(session: Session, valid: pd.DataFrame, user: str | None = None) -> Impo
     is_update = valid["id"].isin(stored_ids)
     for row in valid[is_update].itertuples():
         changes = {name: getattr(row, name) for name in EDITABLE}
-        _apply_update(session, int(row.id), _typed(changes, row), None, user)
+        _apply_update(session, int(cast(int, row.id)), _typed(changes, row), None, user)
         report.updated += 1
-        report.ids.append(int(row.id))
+        report.ids.append(int(cast(int, row.id)))
     new = valid[~is_update]
     now = utcnow()
     for explicit in (True, False):
@@ -398,8 +402,8 @@ def add_announcement(engine: Engine, fields: dict[str, str], user: str | None = 
 
 def _locked(session: Session, announcement_id: int) -> Announcement:
     """The row, locked against other writers until the transaction ends."""
-    row = session.execute(
-        select(Announcement).where(Announcement.id == announcement_id).with_for_update()
+    row: Announcement | None = session.execute(
+        select(Announcement).where(col(Announcement.id) == announcement_id).with_for_update()
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"there is no announcement #{announcement_id}; check the id")
@@ -422,12 +426,12 @@ def _changes_since(session: Session, announcement_id: int, version: int) -> list
     """Fields changed by others after ``version`` (from the history)."""
     entries = session.execute(
         select(
-            AnnouncementChange.new_values,
-            AnnouncementChange.old_values,
-            AnnouncementChange.changed_by,
+            col(AnnouncementChange.new_values),
+            col(AnnouncementChange.old_values),
+            col(AnnouncementChange.changed_by),
         )
-        .where(AnnouncementChange.announcement_id == announcement_id)
-        .order_by(AnnouncementChange.id)
+        .where(col(AnnouncementChange.announcement_id) == announcement_id)
+        .order_by(col(AnnouncementChange.id))
     ).all()
     fields: list[str] = []
     for new, old, by in entries:
@@ -579,8 +583,8 @@ def set_deleted(
     _check_version(session, row, expected_version)
     if not deleted:
         twin = session.execute(
-            select(Announcement.id).where(
-                Announcement.deleted_at.is_(None),
+            select(col(Announcement.id)).where(
+                col(Announcement.deleted_at).is_(None),
                 *(
                     getattr(Announcement, "company_id" if n == "company" else n)
                     == getattr(row, "company_id" if n == "company" else n)
@@ -598,7 +602,7 @@ def set_deleted(
     old = {"deleted_at": str(row.deleted_at) if row.deleted_at else None, "version": row.version}
     session.execute(
         sql_update(Announcement)
-        .where(Announcement.id == announcement_id)
+        .where(col(Announcement.id) == announcement_id)
         .values(
             deleted_at=now if deleted else None,
             deleted_by=name if deleted else None,

@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tracker import queries, sec, service
 from tracker.errors import ValidationFailed
@@ -124,7 +124,7 @@ def metric_rows(company_id: int, facts: Mapping[str, Any]) -> list[dict[str, Any
                     "metric": metric,
                     "period_start": r.start,
                     "period_end": r.end,
-                    "value_usd_bn": float(r.value_usd_bn),
+                    "value_usd_bn": float(cast(float, r.value_usd_bn)),
                     "source_url": r.source_url,
                     "filed_on": r.filed,
                 }
@@ -144,7 +144,7 @@ def apply(
     by_key = stored[stored["external_key"].notna()].set_index("external_key")
     hand = stored[stored["external_key"].isna() & (stored["kind"] == Kind.ACTUAL.value)]
     new_rows: list[pd.DataFrame] = []
-    for company in companies.to_dict("records"):
+    for company in cast(list[dict[str, Any]], companies.to_dict("records")):
         facts = facts_by_cik.get(int(company["cik"]))
         if facts is None:
             report.skipped.append(
@@ -170,7 +170,9 @@ def apply(
                     report.unchanged += 1
             else:
                 new_rows.append(pd.DataFrame([row]))
-        session.execute(delete(FilingMetric).where(FilingMetric.company_id == int(company["id"])))
+        session.execute(
+            delete(FilingMetric).where(col(FilingMetric.company_id) == int(company["id"]))
+        )
         metrics = metric_rows(int(company["id"]), facts)
         if metrics:
             session.execute(insert(FilingMetric), metrics)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -325,7 +326,7 @@ def check_period(b: Batch) -> None:
     label = b.out["period"]
     fy = b.out["fy_end_month"]
     distinct = pd.DataFrame({"label": label, "fy": fy}).drop_duplicates()
-    parsed = []
+    parsed: list[tuple[Any, Any, float, float, str, str]] = []
     for text, fy_end in zip(distinct["label"], distinct["fy"], strict=True):
         if not text:
             continue

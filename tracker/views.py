@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,7 @@ def comparison_table(headline: pd.DataFrame, measure: str = "mid") -> pd.DataFra
     )
     like = keyed.pivot_table(index="company", columns="year", values="like", aggfunc="first")
     like = like.reindex(index=wide.index, columns=wide.columns).fillna("")
-    years = list(wide.columns)
+    years = cast(list[int], list(wide.columns))  # pivoted on the integer `year`
     out = pd.DataFrame(index=wide.index)
     for i, year in enumerate(years):
         out[str(year)] = wide[year]
@@ -112,13 +113,13 @@ def year_total(headline: pd.DataFrame, year: int, measure: str = "mid") -> YearT
     left_out = [f"{r.company} ({r.months} of 12 months)" for r in partial.itertuples()]
     if full.empty:
         return YearTotal(year, 0.0, 0, None, 0.0, left_out)
-    top = full.loc[full[measure].idxmax()]
+    top = full.loc[cast(int, full[measure].idxmax())]  # a RangeIndex label
     return YearTotal(
         year,
         float(full[measure].sum()),
         int(full["company"].nunique()),
         str(top["company"]),
-        float(top[measure]),
+        float(cast(float, top[measure])),
         left_out,
     )
 

@@ -1,0 +1,177 @@
+"""Announcements: the list, and editing or deleting one of them.
+
+An edit sends only the fields that changed, with the version the form was opened at:
+when someone else saved the announcement in between, the edit is refused with what
+they changed, and nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import forms, state
+from tracker import queries, service, views
+from tracker.csv_io import announcements_to_csv
+from tracker.errors import CapexError, ValidationFailed
+from tracker.schema import EDITABLE
+
+FLASH = "announcements_flash"
+SEEN = "announcements_seen_version"  # {id: version the edit form was opened at}
+
+
+def _label(row) -> str:
+    figure = views.figure_text(row.amount_low, row.amount_high, row.qualifier, f"{row.currency} bn")
+    return f"#{row.id} {row.company} {row.kind} {row.period} {figure}"
+
+
+def _flash() -> None:
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        st.success(message, icon=":material/check_circle:")
+
+
+def render(ctx: state.Context) -> None:
+    state.header(ctx, "Announcements", "Every live announcement; pick one below to edit it.")
+    _flash()
+    frame = ctx.announcements
+    if frame.empty:
+        state.show_empty("No announcements yet; add one or import a CSV.")
+        return
+    listed = views.with_revisions(frame)
+    shown = [c for c in views.LIST_COLUMNS if c in listed.columns] + ["version", "source_url"]
+    st.dataframe(
+        listed[shown],
+        hide_index=True,
+        column_config={
+            "source_url": state.link_column(),
+            "announced_on": st.column_config.DateColumn("Announced", format="YYYY-MM-DD"),
+            "supersedes": st.column_config.NumberColumn(format="#%d"),
+            "revises_id": st.column_config.NumberColumn("Revises", format="#%d"),
+        },
+        key="announcements_table",
+    )
+    st.download_button(
+        "Download all as CSV (re-importable)",
+        data=announcements_to_csv(frame),
+        file_name="announcements.csv",
+        mime="text/csv",
+        key="download_announcements",
+        icon=":material/download:",
+    )
+
+    st.subheader("Edit an announcement")
+    labels = {int(r.id): _label(r) for r in frame.itertuples()}
+    chosen = st.selectbox(
+        "Announcement", list(labels), format_func=lambda i: labels[i], key="edit_id"
+    )
+    row = frame[frame["id"] == chosen].iloc[0]
+    seen = st.session_state.setdefault(SEEN, {})
+    version = seen.setdefault(chosen, int(row["version"]))
+    if version != int(row["version"]):
+        st.info(
+            f"Announcement #{chosen} was changed since you opened it (now version "
+            f"{int(row['version'])}).",
+            icon=":material/info:",
+        )
+        if st.button("Reload the current values", key="edit_reload"):
+            seen[chosen] = int(row["version"])
+            st.rerun()
+    current = {name: forms.cell_text(row, name) for name in EDITABLE}
+    errors = st.session_state.get("edit_errors", {})
+    with st.form(f"edit_{chosen}_{version}"):
+        st.caption(state.md_escape(f"{row['company']} · version {version}"))
+        values: dict[str, str] = {}
+        columns = st.columns(3)
+        for i, name in enumerate(EDITABLE):
+            with columns[i % 3] if name != "notes" else st.container():
+                values[name] = forms.field(
+                    name, current[name], f"edit_{chosen}_{version}_{name}", errors
+                )
+        submitted = st.form_submit_button("Save changes", type="primary")
+    if submitted:
+        changes = {k: v for k, v in values.items() if v != current[k]}
+        st.session_state["edit_errors"] = {}
+        if not changes:
+            st.info("Nothing changed.", icon=":material/info:")
+        else:
+            try:
+                service.update_announcement(
+                    ctx.engine, chosen, changes, ctx.user, expected_version=version
+                )
+            except ValidationFailed as error:
+                st.session_state["edit_errors"] = error.result.messages_by_field()
+                state.show_error(error)
+            except CapexError as error:
+                state.show_error(error)
+            else:
+                seen.pop(chosen, None)
+                st.session_state[FLASH] = (
+                    f"Saved announcement #{chosen}: " + ", ".join(sorted(changes)) + "."
+                )
+                state.context().reload()
+                st.rerun()
+
+    with st.expander(f"Delete announcement #{chosen}"):
+        with st.form(f"delete_{chosen}"):
+            reason = st.text_input(
+                "Reason (kept in the edit history)", key=f"delete_reason_{chosen}"
+            )
+            confirm = st.checkbox("Yes, delete it", key=f"delete_confirm_{chosen}")
+            delete = st.form_submit_button("Delete")
+        if delete:
+            if not confirm:
+                st.warning("Tick the box to confirm.", icon=":material/warning:")
+            elif not reason.strip():
+                st.warning("Say why, for the edit history.", icon=":material/warning:")
+            else:
+                try:
+                    service.delete_announcement(
+                        ctx.engine, chosen, ctx.user, reason.strip(), expected_version=version
+                    )
+                except CapexError as error:
+                    state.show_error(error)
+                else:
+                    seen.pop(chosen, None)
+                    st.session_state[FLASH] = f"Deleted announcement #{chosen}."
+                    state.context().reload()
+                    st.rerun()
+
+    deleted = queries.announcements_frame(ctx.engine, only_deleted=True)
+    if not deleted.empty:
+        with st.expander(f"Deleted announcements ({len(deleted)})"):
+            st.dataframe(
+                deleted[
+                    [
+                        "id",
+                        "company",
+                        "kind",
+                        "period",
+                        "amount_low",
+                        "amount_high",
+                        "currency",
+                        "deleted_at",
+                        "deleted_by",
+                    ]
+                ],
+                hide_index=True,
+                key="deleted_table",
+            )
+            restore_labels = {int(r.id): _label(r) for r in deleted.itertuples()}
+            target = st.selectbox(
+                "Restore",
+                list(restore_labels),
+                format_func=lambda i: restore_labels[i],
+                key="restore_id",
+            )
+            if st.button("Restore", key="restore_button"):
+                try:
+                    service.restore_announcement(ctx.engine, int(target), ctx.user)
+                except CapexError as error:
+                    state.show_error(error)
+                else:
+                    st.session_state[FLASH] = f"Restored announcement #{target}."
+                    state.context().reload()
+                    st.rerun()
+
+
+render(state.frame("announcements"))

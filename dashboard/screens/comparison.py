@@ -1,0 +1,101 @@
+"""Comparison: companies by calendar year, where each figure comes from, and every basis
+(pledge, guidance, actual) side by side."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import state
+from tracker.views import basis_table, comparison_table, coverage_table, sources_table
+from tracker.vocab import Kind, Scope
+
+GREY = "color: #9a9a9a; background-color: #f3f3f3; font-style: italic"
+
+
+def _greyed(table: pd.DataFrame, coverage: pd.DataFrame):
+    """Partial years (fewer than 12 months covered) in grey."""
+    months = coverage.set_index("company")
+
+    def style(row: pd.Series) -> list[str]:
+        out = []
+        for column in row.index:
+            year = column if column in months.columns else None
+            covered = months.at[row["company"], year] if year else None
+            out.append(GREY if covered is not None and pd.notna(covered) and covered < 12 else "")
+        return out
+
+    numbers = [c for c in table.columns if c not in ("company", "measure")]
+    return table.style.apply(style, axis=1).format("{:,.1f}", subset=numbers, na_rep="")
+
+
+def render(ctx: state.Context) -> None:
+    state.header(
+        ctx,
+        "Comparison",
+        f"USD bn per calendar year ({ctx.measure_label}). Grey italic cells cover part of "
+        "the year only and are not comparable; YoY % compares like with like only.",
+    )
+    if ctx.headline.empty:
+        state.show_empty("No capex figures match these filters.")
+        return
+    table = comparison_table(ctx.headline, ctx.measure)
+    coverage = coverage_table(ctx.headline)
+    st.dataframe(
+        _greyed(table, coverage),
+        hide_index=True,
+        column_config={"company": "Company", "measure": "Measure"},
+        key="comparison_table",
+    )
+    state.download(table, "capex-comparison.csv")
+
+    st.subheader("Where each figure comes from")
+    sources = sources_table(ctx.headline, ctx.announcements)
+    sources = sources[
+        [
+            "company",
+            "year",
+            ctx.measure,
+            "months",
+            "basis",
+            "scope",
+            "qualifier",
+            "announcement_id",
+            "announced_period",
+            "source_type",
+            "source",
+        ]
+    ].rename(columns={ctx.measure: "USD bn"})
+    st.dataframe(
+        sources,
+        hide_index=True,
+        column_config={
+            "source": state.link_column(),
+            "USD bn": st.column_config.NumberColumn(format="%.1f"),
+            "announcement_id": st.column_config.NumberColumn("Announcement", format="#%d"),
+        },
+        key="sources_table",
+    )
+    state.download(sources, "capex-sources.csv")
+
+    st.subheader("Pledge, guidance and actual side by side")
+    st.caption(
+        "Never added together: each column is one kind of statement for the same company, "
+        "scope and year."
+    )
+    basis = basis_table(ctx.view, ctx.by_basis, ctx.measure)
+    basis = basis.assign(scope=basis["scope"].map(lambda s: Scope.labels().get(s, s)))
+    money = [k for k in Kind.values()] + ["actual vs guidance %"]
+    st.dataframe(
+        basis,
+        hide_index=True,
+        column_config={
+            "year": st.column_config.NumberColumn(format="%d"),
+            **{c: st.column_config.NumberColumn(format="%.1f") for c in money},
+        },
+        key="basis_table",
+    )
+    state.download(basis, "capex-by-basis.csv")
+
+
+render(state.frame("comparison"))

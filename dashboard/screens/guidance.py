@@ -1,0 +1,48 @@
+"""Guidance history: how each company's plan moved, and how it landed."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, state
+from tracker import views
+from tracker.vocab import Kind
+
+
+def render(ctx: state.Context) -> None:
+    state.header(
+        ctx,
+        "Guidance history",
+        "Every announcement on the date it was made, as USD per year; a line joins the "
+        "revisions for one period.",
+    )
+    known = ctx.company_announcements()
+    if known.empty:
+        state.show_empty("No announcements match these filters.")
+        return
+    guided = known[known["kind"] == Kind.GUIDANCE.value]["company"].value_counts()
+    names = sorted(known["company"].unique())
+    first = guided.index[0] if not guided.empty else names[0]
+    company = st.selectbox("Company", names, index=names.index(first), key="guidance_company")
+    history = views.guidance_history(known)
+    st.plotly_chart(
+        charts.guidance_history(history, company),
+        key="guidance_chart",
+        config={"displaylogo": False},
+    )
+    st.caption(state.md_escape(state.footnote(ctx, "midpoint, USD per year; bars show low–high")))
+    st.subheader("Guided vs delivered")
+    delivered = views.guided_vs_delivered(history)
+    delivered = delivered[delivered["company"] == company]
+    st.dataframe(
+        delivered,
+        hide_index=True,
+        column_config={
+            c: st.column_config.NumberColumn(format="%.1f")
+            for c in ("first_guidance", "last_guidance", "actual", "vs first %", "vs last %")
+        },
+        key="guidance_delivered",
+    )
+
+
+render(state.frame("guidance"))

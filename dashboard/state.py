@@ -1,0 +1,355 @@
+"""State shared by every page: the engine, cached loads, the view's filters and the link.
+
+``app.py`` builds one :class:`Context` per script run (after the sidebar filters) and
+stores it for the page that runs next; a page calls :func:`context` to get it. Loaded
+data is cached by :func:`tracker.queries.data_version`, so an edit shows everywhere at
+once, and the annual view by that version plus the choices that change figures.
+
+The filters live in the URL query string (:meth:`ViewQuery.to_params`): a copied link
+opens the same view, and Back/Forward restore the filters of the previous link.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from tracker import queries, views
+from tracker.bootstrap import get_engine
+from tracker.config import current_user, database_url
+from tracker.csv_io import table_to_csv
+from tracker.errors import CapexError
+from tracker.normalize import AnnualView
+from tracker.query import ViewQuery, compute_view, filter_announcements, filter_rows
+from tracker.vocab import Measure, Scope
+
+FX_SOURCE = "ECB reference rates (monthly averages)"
+SOURCE = "Source: capex-tracker"
+UNIT = "USD bn / year"
+
+# Query-string names that belong to the view (other parameters are left alone).
+VIEW_PARAMS = ("as_of", "companies", "countries", "scopes", "years", "measure", "ventures", "press")
+# Sidebar widget keys.
+K_COMPANIES, K_COUNTRIES, K_SCOPES = "f_companies", "f_countries", "f_scopes"
+K_YEARS, K_MEASURE, K_AS_OF = "f_years", "f_measure", "f_as_of"
+K_VENTURES, K_PRESS = "f_ventures", "f_press"
+_CTX = "_capex_context"
+_WRITTEN = "_capex_params_written"
+_PAGE = "_capex_page"
+_QUERY = "_capex_query"
+WIDGET_KEYS = (K_COMPANIES, K_COUNTRIES, K_SCOPES, K_YEARS, K_MEASURE, K_AS_OF, K_VENTURES, K_PRESS)
+
+
+# --- text safety ---------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&^=\"'])")
+
+
+def md_escape(text: object) -> str:
+    """Text from data made safe for Streamlit markdown (st.warning, st.caption, labels):
+    every ASCII punctuation mark that markdown, LaTeX or colour syntax reads is escaped,
+    so a name like ``[x](http://...)`` shows as typed instead of a link."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def show_error(error: BaseException | str) -> None:
+    """A user-facing error, shown as plain text (never rendered as markdown)."""
+    st.error(md_escape(str(error)), icon=":material/error:")
+
+
+# --- engine and cached loads ---------------------------------------------------------
+
+
+def engine() -> Engine:
+    return get_engine()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _announcements(url: str, version: tuple) -> pd.DataFrame:
+    return queries.announcements_frame(engine())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _companies(url: str, version: tuple) -> pd.DataFrame:
+    return queries.companies_frame(engine())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _filing_metrics(url: str, version: tuple) -> pd.DataFrame:
+    return queries.filing_metrics_frame(engine())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _view(
+    url: str, version: tuple, as_of: date, scopes: tuple[str, ...], ventures: bool, press: bool
+) -> AnnualView:
+    query = ViewQuery(as_of=as_of, scopes=scopes, include_ventures=ventures, include_press=press)
+    return compute_view(_announcements(url, version), query)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _figures(url: str, version: tuple, as_of: date) -> pd.DataFrame:
+    return views.announcement_figures(_announcements(url, version), as_of)
+
+
+@dataclass
+class Context:
+    """Everything a page needs for this run."""
+
+    engine: Engine
+    url: str
+    version: tuple
+    announcements: pd.DataFrame  # every live announcement
+    companies: pd.DataFrame
+    query: ViewQuery
+    view: AnnualView  # before the company, country and year filters
+    headline: pd.DataFrame  # filtered
+    by_basis: pd.DataFrame  # filtered
+    known: pd.DataFrame  # announcements matching the filters, known at the as-of date
+    data_as_of: date | None
+    user: str
+
+    @property
+    def measure(self) -> str:
+        return self.query.measure
+
+    @property
+    def measure_label(self) -> str:
+        return Measure(self.query.measure).label.lower()
+
+    def figures(self) -> pd.DataFrame:
+        """Every live announcement as USD per year at the as-of date (cached)."""
+        return _figures(self.url, self.version, self.query.as_of)
+
+    def filing_metrics(self) -> pd.DataFrame:
+        return _filing_metrics(self.url, self.version)
+
+    def company_announcements(self) -> pd.DataFrame:
+        """Live announcements known at the as-of date, company and country filters only."""
+        frame = self.announcements
+        frame = frame[pd.to_datetime(frame["announced_on"]) <= pd.Timestamp(self.query.as_of)]
+        return filter_rows(frame, replace(self.query, years=None))
+
+    def reload(self) -> None:
+        """Forget cached loads after a write (the version key changes anyway)."""
+        st.cache_data.clear()
+
+
+def context() -> Context:
+    """The context :func:`frame` built for this run."""
+    return st.session_state[_CTX]
+
+
+def frame(page: str) -> Context:
+    """What every page shares: load the data (cached by version), take the filters from
+    the URL when it changed from outside, draw the sidebar, put the view back into the
+    URL and build the context."""
+    try:
+        eng, url, version, announcements, companies = load_base()
+    except CapexError as error:
+        show_error(error)
+        st.stop()
+    company_names = sorted(companies["name"].astype(str))
+    country_codes = sorted(companies["country"].dropna().astype(str).unique())
+    bounds = year_bounds(announcements)
+    sync_from_url(page, company_names, country_codes, bounds)
+    sidebar(company_names, country_codes, bounds)
+    query = query_from_widgets(bounds)
+    write_to_url(query)
+    return build_context(eng, url, version, announcements, companies, query)
+
+
+def sidebar(company_names: list[str], country_codes: list[str], bounds: tuple[int, int]) -> None:
+    with st.sidebar:
+        st.header("View")
+        st.multiselect("Companies", company_names, key=K_COMPANIES, placeholder="All companies")
+        st.multiselect("Countries", country_codes, key=K_COUNTRIES, placeholder="All countries")
+        st.multiselect(
+            "Scopes",
+            Scope.values(),
+            key=K_SCOPES,
+            format_func=lambda s: Scope(s).label,
+            placeholder="All scopes",
+            help="What the money covers; different scopes are never added together.",
+        )
+        st.slider("Calendar years", bounds[0], bounds[1], key=K_YEARS)
+        st.selectbox(
+            "Measure",
+            Measure.values(),
+            key=K_MEASURE,
+            format_func=lambda m: Measure(m).label,
+            help="Which end of an announced range the figures use.",
+        )
+        st.date_input(
+            "As of",
+            key=K_AS_OF,
+            help="Only announcements made on or before this date count.",
+            format="YYYY-MM-DD",
+        )
+        st.toggle(
+            "Include joint ventures",
+            key=K_VENTURES,
+            help="Ventures such as Stargate spend money that is also in their partners' capex.",
+        )
+        st.toggle(
+            "Include press reports",
+            key=K_PRESS,
+            help="Figures reported by the press that the company has not confirmed.",
+        )
+
+
+def load_base() -> tuple[Engine, str, tuple, pd.DataFrame, pd.DataFrame]:
+    eng = engine()
+    url = database_url()
+    version = queries.data_version(eng)
+    return eng, url, version, _announcements(url, version), _companies(url, version)
+
+
+def year_bounds(announcements: pd.DataFrame) -> tuple[int, int]:
+    if announcements.empty:
+        this = date.today().year
+        return this - 1, this + 1
+    first = int(pd.to_datetime(announcements["period_start"]).dt.year.min())
+    last = int(pd.to_datetime(announcements["period_end"]).dt.year.max())
+    return first, max(last, first + 1)
+
+
+# --- the view in the URL -------------------------------------------------------------
+
+
+def _url_params() -> dict[str, str]:
+    return {k: str(v) for k, v in st.query_params.to_dict().items() if k in VIEW_PARAMS}
+
+
+def _apply_to_widgets(
+    query: ViewQuery, companies: list[str], countries: list[str], bounds: tuple[int, int]
+) -> None:
+    state = st.session_state
+    state[K_COMPANIES] = [c for c in query.companies if c in companies]
+    state[K_COUNTRIES] = [c for c in query.countries if c in countries]
+    state[K_SCOPES] = [s for s in query.scopes if s in Scope.values()]
+    first, last = bounds
+    if query.years:
+        lo = min(max(query.years[0], first), last)
+        hi = min(max(query.years[1], first), last)
+        state[K_YEARS] = (lo, hi)
+    else:
+        state[K_YEARS] = (first, last)
+    state[K_MEASURE] = query.measure
+    state[K_AS_OF] = query.as_of
+    state[K_VENTURES] = query.include_ventures
+    state[K_PRESS] = query.include_press
+
+
+def sync_from_url(
+    page: str, companies: list[str], countries: list[str], bounds: tuple[int, int]
+) -> None:
+    """Before the sidebar is drawn: take the filters from the URL when it is new to this
+    session or changed from outside (a pasted link, Back/Forward). A page switch that
+    dropped the query string keeps the filters, which are then written back."""
+    state = st.session_state
+    current = _url_params()
+    written = state.get(_WRITTEN)
+    saved: ViewQuery | None = state.get(_QUERY)
+    moved = state.get(_PAGE) not in (None, page)
+    if written is None or saved is None or (current != written and not (moved and not current)):
+        _apply_to_widgets(ViewQuery.from_params(current), companies, countries, bounds)
+    elif moved or any(key not in state for key in WIDGET_KEYS):
+        # A widget drawn by another page is another widget: carry the values over.
+        _apply_to_widgets(saved, companies, countries, bounds)
+    state[_PAGE] = page
+
+
+def query_from_widgets(bounds: tuple[int, int]) -> ViewQuery:
+    state = st.session_state
+    years = tuple(int(y) for y in state[K_YEARS])
+    as_of = state[K_AS_OF] or date.today()
+    return ViewQuery(
+        as_of=as_of,
+        companies=tuple(state[K_COMPANIES]),
+        countries=tuple(state[K_COUNTRIES]),
+        scopes=tuple(state[K_SCOPES]),
+        years=None if years == tuple(bounds) else (years[0], years[1]),
+        measure=state[K_MEASURE],
+        include_ventures=bool(state[K_VENTURES]),
+        include_press=bool(state[K_PRESS]),
+    )
+
+
+def write_to_url(query: ViewQuery) -> None:
+    """Put the view into the URL (only when it changed, so history stays clean)."""
+    desired = query.to_params()
+    if _url_params() != desired:
+        others = {k: v for k, v in st.query_params.to_dict().items() if k not in VIEW_PARAMS}
+        st.query_params.from_dict({**others, **desired})
+    st.session_state[_WRITTEN] = desired
+    st.session_state[_QUERY] = query
+
+
+def build_context(
+    eng: Engine,
+    url: str,
+    version: tuple,
+    announcements: pd.DataFrame,
+    companies: pd.DataFrame,
+    query: ViewQuery,
+) -> Context:
+    view = _view(
+        url, version, query.as_of, query.scopes, query.include_ventures, query.include_press
+    )
+    ctx = Context(
+        engine=eng,
+        url=url,
+        version=version,
+        announcements=announcements,
+        companies=companies,
+        query=query,
+        view=view,
+        headline=filter_rows(view.headline, query),
+        by_basis=filter_rows(view.by_basis, query),
+        known=filter_announcements(announcements, query),
+        data_as_of=queries.data_as_of(eng),
+        user=current_user(),
+    )
+    st.session_state[_CTX] = ctx
+    return ctx
+
+
+# --- page helpers --------------------------------------------------------------------
+
+
+def header(ctx: Context, title: str, intro: str | None = None) -> None:
+    """Page title, the data date (on every page) and a one-line introduction."""
+    st.title(title)
+    as_of = ctx.data_as_of.isoformat() if ctx.data_as_of else "no announcements yet"
+    st.caption(f"Data as of {as_of} · view as of {ctx.query.as_of.isoformat()}")
+    if intro:
+        st.markdown(intro)
+
+
+def footnote(ctx: Context, basis: str) -> str:
+    return f"Basis: {basis}. As of {ctx.query.as_of.isoformat()}. FX: {FX_SOURCE}. {SOURCE}."
+
+
+def download(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
+    st.download_button(
+        label,
+        data=table_to_csv(frame),
+        file_name=name,
+        mime="text/csv",
+        key=f"download_{name}",
+        icon=":material/download:",
+    )
+
+
+def link_column(label: str = "Source") -> st.column_config.LinkColumn:
+    return st.column_config.LinkColumn(label, display_text=r"https?://(?:www\.)?([^/]+)")
+
+
+def show_empty(message: str) -> None:
+    st.info(message, icon=":material/info:")

@@ -1,0 +1,90 @@
+"""ViewQuery: one description of a view for the dashboard, its links and the CLI."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.helpers import fx_table
+from tracker import queries
+from tracker.query import ViewQuery, filter_announcements, run
+
+FX = fx_table()
+TODAY = date(2026, 11, 26)
+
+
+def test_default_query_has_no_params():
+    assert ViewQuery(as_of=TODAY).to_params(today=TODAY) == {}
+    assert ViewQuery.from_params({}, today=TODAY) == ViewQuery(as_of=TODAY)
+
+
+def test_params_round_trip():
+    query = ViewQuery(
+        as_of=date(2025, 6, 30),
+        companies=("Meta", "Amazon"),
+        countries=("US",),
+        scopes=("total_capex",),
+        years=(2024, 2026),
+        measure="high",
+        include_ventures=True,
+        include_press=True,
+    )
+    params = query.to_params(today=TODAY)
+    assert params == {
+        "as_of": "2025-06-30",
+        "companies": "Meta,Amazon",
+        "countries": "US",
+        "scopes": "total_capex",
+        "years": "2024-2026",
+        "measure": "high",
+        "ventures": "1",
+        "press": "1",
+    }
+    assert ViewQuery.from_params(params, today=TODAY) == query
+
+
+def test_unreadable_params_fall_back_to_defaults():
+    query = ViewQuery.from_params(
+        {"as_of": "yesterday", "years": "soon", "measure": "max", "scopes": "all,total_capex"},
+        today=TODAY,
+    )
+    assert query == ViewQuery(as_of=TODAY, scopes=("total_capex",))
+    # A reversed year range is put in order.
+    assert ViewQuery.from_params({"years": "2026-2024"}, today=TODAY).years == (2024, 2026)
+
+
+def test_run_filters_rows_without_changing_figures(seeded_engine):
+    frame = queries.announcements_frame(seeded_engine)
+    every = run(frame, ViewQuery(as_of=TODAY), FX)
+    meta = run(frame, ViewQuery(as_of=TODAY, companies=("Meta",), years=(2025, 2026)), FX)
+    # Meta 2025 actual 72.22 and 2026 guidance 115-135 (mid 125), as in the full view.
+    assert list(meta.headline["year"]) == [2025, 2026]
+    assert list(meta.headline["mid"]) == pytest.approx([72.22, 125])
+    full = every.headline.set_index(["company", "year"])
+    assert full.loc[("Meta", 2025), "mid"] == pytest.approx(72.22)
+    # The announcements listed are the ones overlapping 2025-2026 for Meta: #5-#10.
+    assert list(meta.announcements["id"]) == [5, 6, 7, 8, 9, 10]
+    cn = run(frame, ViewQuery(as_of=TODAY, countries=("CN",)), FX)
+    assert set(cn.headline["company"]) == {"Alibaba", "Tencent"}
+
+
+def test_scope_filter_changes_the_headline_measure(seeded_engine):
+    frame = queries.announcements_frame(seeded_engine)
+    dc = run(frame, ViewQuery(as_of=TODAY, scopes=("data_centers",)), FX)
+    headline = dc.headline.set_index(["company", "year"])
+    # Only data-center figures: Amazon's UK pledge (GBP 8bn / 0.8 / 5 = 2 a year) and
+    # Microsoft's FY2025 guidance (80: 40 in 2024, 40 in 2025).
+    assert headline.loc[("Amazon", 2027), "mid"] == pytest.approx(2)
+    assert headline.loc[("Microsoft", 2025), "mid"] == pytest.approx(40)
+    assert set(dc.headline["scope"]) == {"data_centers"}
+
+
+def test_include_ventures_and_as_of(seeded_engine):
+    frame = queries.announcements_frame(seeded_engine)
+    with_venture = run(frame, ViewQuery(as_of=TODAY, include_ventures=True), FX).headline
+    stargate = with_venture[with_venture.company == "Stargate"]
+    assert list(stargate["mid"]) == pytest.approx([125] * 4)  # up to 500 over 2025-2028
+    early = filter_announcements(frame, ViewQuery(as_of=date(2024, 12, 31)))
+    # Known by the end of 2024: Microsoft FY2024 (#1) and Amazon's UK pledge (#22).
+    assert list(early["id"]) == [1, 22]

@@ -1,0 +1,240 @@
+"""Tables of tracker.views on the fixture data and on small hand-made frames.
+
+FX (tests/helpers.py): CNY 7.6 per USD in 2025, GBP 0.8 in 2024.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.helpers import announcement_frame, fx_table, rows
+from tracker import queries
+from tracker.normalize import annual_view
+from tracker.views import (
+    announcement_figures,
+    basis_table,
+    compare_announcements,
+    comparison_table,
+    coverage_table,
+    default_comparison_ids,
+    figure_text,
+    guidance_history,
+    guided_vs_delivered,
+    programmes_table,
+    quarterly_actuals,
+    run_rate,
+    sources_table,
+    whats_new,
+    year_total,
+)
+
+FX = fx_table()
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture
+def fixture_frame(seeded_engine) -> pd.DataFrame:
+    return queries.announcements_frame(seeded_engine)
+
+
+def test_figure_text_shows_the_qualifier():
+    assert figure_text(380, 380, "at_least", "CNY bn") == "≥ 380.0 CNY bn"
+    assert figure_text(500, 500, "up_to", "USD bn") == "≤ 500.0 USD bn"
+    assert figure_text(80, 80, "about") == "~80.0"
+    assert figure_text(60, 65, "exact", "USD bn") == "60.0–65.0 USD bn"
+    assert figure_text(1234.5, 1234.5) == "1,234.5"
+
+
+def test_announcement_figures_on_the_fixture(fixture_frame):
+    figures = announcement_figures(fixture_frame, TODAY, FX).set_index("id")
+    alibaba = figures.loc[27]
+    assert alibaba["figure"] == "≥ 380.0 CNY bn"
+    # CNY 380bn at 7.6 = 50 over 36 months: 16.67 a year.
+    assert alibaba["usd_per_year"] == "≥ 16.7"
+    assert alibaba["months"] == 36
+    assert figures.loc[29, "figure"] == "≤ 500.0 USD bn"  # Stargate
+    # Meta's 2025 range 60-65 was revised three times (#6, #7, #8) on the same period.
+    assert figures.loc[6, "revises_id"] == 5 and pd.isna(figures.loc[5, "revises_id"])
+    assert set(figures["status"]) == {"current"}  # the fixture supersedes nothing
+
+
+def test_compare_announcements_puts_pledge_and_plans_side_by_side(fixture_frame):
+    figures = announcement_figures(fixture_frame, TODAY, FX)
+    ids = default_comparison_ids(figures)
+    # Alibaba's pledge #27, Microsoft's FY2025 guidance #2, Meta's latest 2025 guidance #8.
+    assert ids == [27, 2, 8]
+    table = compare_announcements(figures, ids).set_index("id")
+    assert table.loc[27, "annual_mid_usd"] == pytest.approx(50 / 3)
+    assert table.loc[2, "annual_mid_usd"] == pytest.approx(80)  # FY2025, 12 months
+    assert table.loc[8, "annual_mid_usd"] == pytest.approx(71)  # 70-72
+
+
+def test_programmes_table_holds_what_never_enters_totals(fixture_frame):
+    figures = announcement_figures(fixture_frame, TODAY, FX)
+    programmes = programmes_table(figures, fixture_frame).set_index("id")
+    assert programmes.loc[30, "why"] == "not capex (investment programme)"  # Apple
+    assert programmes.loc[31, "why"] == "not capex (investment programme)"
+    assert programmes.loc[29, "why"] == "joint venture: OpenAI; SoftBank; Oracle; MGX"
+    assert programmes.loc[22, "why"] == "multi-year pledge"  # Amazon UK
+    view = annual_view(fixture_frame, TODAY, FX)
+    table = comparison_table(view.headline)
+    # Apple and Stargate appear only here, not in the comparison.
+    assert not {"Apple", "Stargate"} & set(table["company"])
+    assert {"Apple", "Stargate"} <= set(programmes["company"])
+
+
+def test_year_total_leaves_out_partial_years_and_names_them(fixture_frame):
+    headline = annual_view(fixture_frame, TODAY, FX).headline
+    total = year_total(headline, 2025)
+    # Full years: Amazon 125 + Alphabet 91.45 + Meta 72.22 + Oracle 38 = 326.67.
+    assert total.total == pytest.approx(326.67)
+    assert (total.companies, total.largest) == (4, "Amazon")
+    assert total.largest_value == pytest.approx(125)
+    # Alibaba's pledge starts in February (11 months); Microsoft's FY2025 ends in June.
+    assert total.left_out == ["Alibaba (11 of 12 months)", "Microsoft (6 of 12 months)"]
+    assert "left out for partial coverage: Alibaba (11 of 12 months)" in total.note()
+
+
+def test_year_total_with_a_six_month_company():
+    full = {"company": "Full", "period": "2025", "amount_low": "100", "amount_high": ""}
+    half = {"company": "Half", "period": "2025-07/2025-12", "amount_low": "50", "amount_high": ""}
+    view = annual_view(announcement_frame(rows(full, half), FX), TODAY, FX)
+    total = year_total(view.headline, 2025)
+    assert (total.total, total.companies) == (pytest.approx(100), 1)
+    assert total.left_out == ["Half (6 of 12 months)"]
+
+
+def test_comparison_table_has_growth_only_between_like_full_years():
+    actual = {
+        "kind": "actual",
+        "period": "2025",
+        "amount_low": "125",
+        "amount_high": "",
+        "announced_on": "2026-02-05",
+    }
+    guidance = {
+        "period": "2026",
+        "amount_low": "200",
+        "amount_high": "",
+        "announced_on": "2026-02-05",
+    }
+    pledge = {
+        "kind": "pledge",
+        "scope": "total_capex",
+        "period": "2027",
+        "amount_low": "10",
+        "amount_high": "",
+        "announced_on": "2026-01-10",
+    }
+    half = {
+        "company": "Half",
+        "period": "2026-07/2026-12",
+        "amount_low": "50",
+        "amount_high": "",
+        "announced_on": "2026-01-10",
+    }
+    full = {**half, "period": "2025", "amount_low": "80"}
+    view = annual_view(
+        announcement_frame(rows(actual, guidance, pledge, half, full), FX),
+        date(2026, 3, 1),
+        FX,
+    )
+    table = comparison_table(view.headline).set_index("company")
+    # Guidance 2026 (200) against the 2025 actual (125): +60 %.
+    assert table.loc["Meta", "2026 YoY %"] == pytest.approx(60)
+    # 2027 is a pledge: not compared with 2026 guidance.
+    assert table.loc["Meta", "2027"] == pytest.approx(10)
+    assert pd.isna(table.loc["Meta", "2027 YoY %"])
+    # A half-covered year is not compared with a full one.
+    assert pd.isna(table.loc["Half", "2026 YoY %"])
+    assert table.loc["Meta", "measure"] == "Total capex"
+    coverage = coverage_table(view.headline).set_index("company")
+    assert (coverage.loc["Half", "2026"], coverage.loc["Meta", "2026"]) == (6, 12)
+
+
+def test_basis_table_on_the_fixture(fixture_frame):
+    table = basis_table(annual_view(fixture_frame, TODAY, FX)).set_index(
+        ["company", "scope", "year"]
+    )
+    meta = table.loc[("Meta", "total_capex", 2025)]
+    # Latest 2025 guidance 70-72 (mid 71) against the 72.22 actual: +1.72 %.
+    assert (meta["guidance"], meta["actual"]) == pytest.approx((71, 72.22))
+    assert meta["actual vs guidance %"] == pytest.approx((72.22 / 71 - 1) * 100)
+    amazon_uk = table.loc[("Amazon", "data_centers", 2027)]
+    assert amazon_uk["pledge"] == pytest.approx(2.0)  # GBP 8bn / 0.8 / 5 years
+    assert np.isnan(amazon_uk["guidance"])
+
+
+def test_sources_table_names_every_announcement_behind_a_figure(fixture_frame):
+    headline = annual_view(fixture_frame, TODAY, FX).headline
+    sources = sources_table(headline, fixture_frame)
+    microsoft = sources[(sources.company == "Microsoft") & (sources.year == 2024)]
+    # Calendar 2024 = Jan-Jun of FY2024 (#1) + Jul-Dec of FY2025 (#3).
+    assert list(microsoft["announcement_id"]) == [1, 3]
+    assert list(microsoft["announced_period"]) == ["FY2024", "FY2025"]
+    assert microsoft["source"].str.startswith("https://www.microsoft.com/").all()
+
+
+def test_whats_new_shows_what_each_announcement_replaced(fixture_frame):
+    new = whats_new(fixture_frame, date(2025, 10, 1), date(2025, 12, 31), FX)
+    # Oct 1 - Dec 31, 2025: Meta #8, Alphabet #14 (Oct 29), Amazon #20 (Oct 30),
+    # Oracle #26 (Dec 10); newest first.
+    assert list(new["id"]) == [26, 20, 14, 8]
+    by_id = new.set_index("id")
+    # Oracle FY2026: about 50 replaces about 35 (#25): +15 a year.
+    assert (by_id.loc[26, "replaces"], by_id.loc[26, "replaced_figure"]) == (25, "~35.0 USD bn")
+    assert by_id.loc[26, "change_usd_per_year"] == pytest.approx(15)
+    # Meta 2025: 70-72 (mid 71) replaces 66-72 (mid 69, #7): +2.
+    assert (by_id.loc[8, "replaces"], by_id.loc[8, "change_usd_per_year"]) == (7, 2)
+    # Alphabet 2025: 91-93 (mid 92) replaces about 85 (#13): +7.
+    assert by_id.loc[14, "change_usd_per_year"] == pytest.approx(7)
+
+
+def test_guidance_history_and_guided_vs_delivered(fixture_frame):
+    history = guidance_history(fixture_frame, TODAY, FX)
+    meta = history[
+        (history.company == "Meta") & (history.period == "2025") & (history.kind == "guidance")
+    ]
+    assert list(meta["annual_mid_usd"]) == pytest.approx([62.5, 68, 69, 71])
+    delivered = guided_vs_delivered(history).set_index(["company", "period"])
+    row = delivered.loc[("Meta", "2025")]
+    # First guidance mid 62.5, last 71, actual 72.22.
+    assert (row["first_guidance"], row["last_guidance"], row["actual"]) == pytest.approx(
+        (62.5, 71, 72.22)
+    )
+    assert row["vs first %"] == pytest.approx((72.22 / 62.5 - 1) * 100)
+
+
+def test_quarterly_actuals_and_run_rate():
+    def q(first, last, amount, announced, **extra):
+        return {
+            "company": "Q Corp",
+            "kind": "actual",
+            "period": f"{first}/{last}",
+            "amount_low": amount,
+            "amount_high": "",
+            "announced_on": announced,
+            **extra,
+        }
+
+    frame = announcement_frame(
+        rows(
+            q("2025-01", "2025-03", "10", "2025-04-25"),
+            q("2025-04", "2025-06", "11", "2025-07-25"),
+            q("2025-07", "2025-09", "12", "2025-10-25"),
+            q("2025-10", "2025-12", "13", "2026-01-25"),
+            # A restatement of Q4 replaces the first report.
+            q("2025-10", "2025-12", "14", "2026-02-25", notes="restated"),
+        ),
+        FX,
+    )
+    quarters = quarterly_actuals(frame, FX)
+    assert list(quarters["mid_usd"]) == pytest.approx([10, 11, 12, 14])
+    rate = run_rate(quarters).iloc[0]
+    # Latest quarter 14 x 4 = 56; trailing four 10 + 11 + 12 + 14 = 47.
+    assert (rate["run_rate_usd_bn"], rate["trailing_4q_usd_bn"]) == pytest.approx((56, 47))
+    assert rate["latest_quarter"] == "2025-10 to 2025-12"
