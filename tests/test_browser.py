@@ -18,12 +18,7 @@ from urllib.parse import unquote
 
 import pytest
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skip(
-        reason="navigation step being reworked with the page restructure; see closing note"
-    ),
-]
+pytestmark = pytest.mark.browser
 
 
 ROOT = Path(__file__).resolve().parent.parent
