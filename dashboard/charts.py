@@ -129,7 +129,9 @@ def ranking(headline: pd.DataFrame, year: int, measure: str, footnote: str = "")
                     "opacity": [1.0 if m == 12 else 0.45 for m in part["months"]],
                 },
                 text=label,
-                textposition="outside",
+                # A range's error bar covers the bar top: its label goes mid-bar.
+                textposition=["inside" if r else "outside" for r in ranged],
+                insidetextanchor="middle",
                 cliponaxis=False,
                 error_y={
                     "type": "data",

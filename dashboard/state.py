@@ -38,6 +38,40 @@ VIEW_PARAMS = ("as_of", "companies", "countries", "scopes", "years", "measure", 
 K_COMPANIES, K_COUNTRIES, K_SCOPES = "f_companies", "f_countries", "f_scopes"
 K_YEARS, K_MEASURE, K_AS_OF = "f_years", "f_measure", "f_as_of"
 K_VENTURES, K_PRESS = "f_ventures", "f_press"
+# The pages: (section, file relative to app.py, title, url path, icon). The first is the
+# default page, served at the root URL.
+NAV: tuple[tuple[str, str, str, str, str], ...] = (
+    ("Analysis", "screens/overview.py", "Overview", "overview", ":material/leaderboard:"),
+    ("Analysis", "screens/comparison.py", "Comparison", "comparison", ":material/table_chart:"),
+    ("Analysis", "screens/company.py", "Company", "company", ":material/apartment:"),
+    (
+        "Analysis",
+        "screens/compare_announcements.py",
+        "Compare announcements",
+        "compare-announcements",
+        ":material/compare_arrows:",
+    ),
+    (
+        "Analysis",
+        "screens/programmes.py",
+        "Programmes & pledges",
+        "programmes",
+        ":material/handshake:",
+    ),
+    (
+        "Analysis",
+        "screens/guidance.py",
+        "Guidance history",
+        "guidance-history",
+        ":material/timeline:",
+    ),
+    ("Analysis", "screens/whats_new.py", "What's new", "whats-new", ":material/new_releases:"),
+    ("Data", "screens/announcements.py", "Announcements", "announcements", ":material/list:"),
+    ("Data", "screens/add.py", "Add announcement", "add", ":material/add_circle:"),
+    ("Data", "screens/import_csv.py", "Import CSV", "import", ":material/upload_file:"),
+    ("Data", "screens/history.py", "Edit history", "history", ":material/history:"),
+    ("About", "screens/methodology.py", "Methodology", "methodology", ":material/menu_book:"),
+)
 _CTX = "_capex_context"
 _WRITTEN = "_capex_params_written"
 _PAGE = "_capex_page"
@@ -158,10 +192,27 @@ def frame(page: str) -> Context:
     country_codes = sorted(companies["country"].dropna().astype(str).unique())
     bounds = year_bounds(announcements)
     sync_from_url(page, company_names, country_codes, bounds)
+    nav_box = st.sidebar.container()
     sidebar(company_names, country_codes, bounds)
     query = query_from_widgets(bounds)
     write_to_url(query)
+    with nav_box:
+        navigation(query.to_params())
     return build_context(eng, url, version, announcements, companies, query)
+
+
+def navigation(params: dict[str, str]) -> None:
+    """Links to every page carrying the view's query string, so a page switch is one
+    history entry with the filters in it and Back returns to the previous page and view
+    (st.navigation's own links drop the query string; writing it back afterwards adds a
+    second history entry, and Back then lands on the same page without its filters)."""
+    section = None
+    for group, path, title, _url_path, icon in NAV:
+        if group != section:
+            st.caption(group)
+            section = group
+        st.page_link(path, label=title, icon=icon, query_params=params)
+    st.divider()
 
 
 def sidebar(company_names: list[str], country_codes: list[str], bounds: tuple[int, int]) -> None:
@@ -344,6 +395,7 @@ def download(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> Non
         mime="text/csv",
         key=f"download_{name}",
         icon=":material/download:",
+        on_click="ignore",  # a download does not rerun the page
     )
 
 

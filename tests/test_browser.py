@@ -18,10 +18,7 @@ from urllib.parse import unquote
 
 import pytest
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skip(reason="navigation step being reworked; see closing note"),
-]
+pytestmark = pytest.mark.browser
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,6 +183,7 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         download_info.value.save_as(saved)
         text = saved.read_text(encoding="utf-8")
         assert text.startswith("company,measure,") and "Meta" in text and "Alphabet" not in text
+        _settled(page, PAGES["comparison"])
         page.go_back(wait_until="commit")
         # Back is a same-document history step: no load event, so watch the location.
         page.wait_for_function("!location.pathname.includes('comparison')", timeout=30_000)

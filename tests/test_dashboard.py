@@ -304,7 +304,8 @@ def _edit(at: AppTest, announcement_id: int) -> tuple[AppTest, int]:
     open_page(at, "announcements")
     at.selectbox(key="edit_id").set_value(announcement_id)
     ok(at.run())
-    version = int(re.search(r"version (\d+)", unescape(at.caption[-1].value)).group(1))
+    found = (re.search(r"version (\d+)", unescape(c.value)) for c in at.main.caption)
+    version = int(next(m for m in found if m).group(1))
     return at, version
 
 

@@ -57,6 +57,7 @@ def render(ctx: state.Context) -> None:
         mime="text/csv",
         key="download_announcements",
         icon=":material/download:",
+        on_click="ignore",  # a download does not rerun the page
     )
 
     st.subheader("Edit an announcement")
