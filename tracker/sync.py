@@ -46,10 +46,13 @@ class SyncReport:
 
     def describe(self) -> str:
         lines = [
-            f"{self.inserted} quarter(s) added, {self.updated} updated, {self.unchanged} "
+            f"{self.inserted} filing figure(s) added, {self.updated} updated, {self.unchanged} "
             f"unchanged; {self.metrics} revenue/cash-flow figure(s)"
         ]
-        lines += [f"  {name}: {n} quarter(s)" for name, n in sorted(self.per_company.items())]
+        lines += [
+            f"  {name}: {n} quarter(s) and fiscal year(s)"
+            for name, n in sorted(self.per_company.items())
+        ]
         lines += [f"  skipped: {s}" for s in self.skipped]
         return "\n".join(lines)
 
@@ -58,55 +61,64 @@ def external_key(cik: int, start: date, end: date) -> str:
     return f"sec:{cik}:{start.isoformat()}:{end.isoformat()}"
 
 
-def quarter_rows(
+def filing_rows(
     company: Mapping[str, Any], facts: Mapping[str, Any]
 ) -> tuple[pd.DataFrame, list[str]]:
     """Raw announcement rows (schema columns plus ``external_key``) for one company's
-    synced quarters, and what was skipped and why."""
+    fiscal quarters and fiscal years from its filings, and what was skipped and why.
+
+    Fiscal years are synced too: normalization lets the quarters win their months and
+    the year fills only the months no quarter covers, with what the quarters leave
+    (e.g. Microsoft's FY2024, whose quarters carry no finance-lease figure)."""
     cik = int(company["cik"])
     definition = sec.definition_for(cik)
     quarters = sec.quarterly_capex(facts, definition)
+    years = sec.annual_capex(facts, definition)
+    quarters["label"] = (
+        "fiscal "
+        + quarters["fiscal_year"].astype(str)
+        + " Q"
+        + quarters["fiscal_quarter"].astype(str)
+    )
+    years["label"] = "fiscal year " + years["fiscal_year"].astype(str)
+    table = pd.concat([quarters, years], ignore_index=True)
     skipped: list[str] = []
-    missing = quarters["headline_capex_usd_bn"].isna()
-    if missing.any():
-        skipped += [
-            f"{company['name']} {r.first_month} to {r.last_month}: no figure for "
-            f"{definition.headline_label} in the filings (cash capex alone would mix definitions)"
-            for r in quarters[missing].itertuples()
-        ]
-    quarters = quarters[~missing]
+    missing = table["headline_capex_usd_bn"].isna()
+    skipped += [
+        f"{company['name']} {r.label} ({r.first_month} to {r.last_month}): no figure for "
+        f"{definition.headline_label} in the filings (cash capex alone would mix definitions)"
+        for r in table[missing].itertuples()
+    ]
+    table = table[~missing]
     rows = pd.DataFrame(
         {
             "company": company["name"],
             "kind": Kind.ACTUAL.value,
             "scope": Scope.TOTAL_CAPEX.value,
-            "period": quarters["first_month"] + "/" + quarters["last_month"],
-            "amount_low": quarters["headline_capex_usd_bn"].map(lambda v: f"{v:.6g}"),
+            "period": table["first_month"] + "/" + table["last_month"],
+            "amount_low": table["headline_capex_usd_bn"].map(lambda v: f"{v:.6g}"),
             "amount_high": "",
             "currency": "USD",
             "qualifier": Qualifier.EXACT.value,
-            "announced_on": quarters["filed"].map(lambda d: d.isoformat()),
-            "source_url": quarters["source_url"],
+            "announced_on": table["filed"].map(lambda d: d.isoformat()),
+            "source_url": table["source_url"],
             "source_type": SourceType.FILING.value,
             "evidence": Evidence.COMPANY.value,
             "notes": (
-                "SEC XBRL, fiscal "
-                + quarters["fiscal_year"].astype(str)
-                + " Q"
-                + quarters["fiscal_quarter"].astype(str)
+                "SEC XBRL, "
+                + table["label"]
                 + ", accession "
-                + quarters["accn"]
+                + table["accn"]
                 + ": "
                 + definition.headline_label
                 + " ("
-                + quarters["tags"]
+                + table["tags"]
                 + "); cash capex "
-                + quarters["cash_capex_usd_bn"].map(lambda v: f"{v:.3f}")
+                + table["cash_capex_usd_bn"].map(lambda v: f"{v:.3f}")
                 + " bn."
             ),
             "external_key": [
-                external_key(cik, s, e)
-                for s, e in zip(quarters["start"], quarters["end"], strict=True)
+                external_key(cik, s, e) for s, e in zip(table["start"], table["end"], strict=True)
             ],
         }
     )
@@ -151,7 +163,7 @@ def apply(
                 f"{company['name']}: no companyfacts file for CIK {company['cik']}"
             )
             continue
-        rows, skipped = quarter_rows(company, facts)
+        rows, skipped = filing_rows(company, facts)
         report.skipped += skipped
         report.per_company[str(company["name"])] = len(rows)
         for row in rows.to_dict("records"):
