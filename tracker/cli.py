@@ -256,18 +256,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     history = queries.history_frame(get_engine(), args.id)
-    table = history[
-        [
-            "id",
-            "announcement_id",
-            "company",
-            "period",
-            "action",
-            "changed_at",
-            "changed_by",
-            "changes",
-        ]
-    ]
+    table = history[[*queries.HISTORY_COLUMNS, "changes"]]
     sys.stdout.write(_render(table, args.format))
     return 0
 

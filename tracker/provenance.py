@@ -29,9 +29,16 @@ def check_sources(frame: pd.DataFrame, today: date | None = None) -> pd.DataFram
     flag(url.str.strip() == "", "no source URL")
     companies_per_url = frame.groupby(url)["company"].transform("nunique")
     flag((url != "") & (companies_per_url > 1), "the same source URL is cited for another company")
-    flag(notes.str.contains(r"\bestimat", case=False), "notes mark the figure as an estimate")
+    # The tracker's own estimates, not a company's "up from our previous estimate".
     flag(
-        notes.str.contains("dated after", case=False),
+        notes.str.contains(
+            r"\b(?:estimated by|analysts?' estimates?|our own sum)\b|^(?:\w+, )?implied\b",
+            case=False,
+        ),
+        "notes mark the figure as an estimate or implied",
+    )
+    flag(
+        notes.str.contains(r"dated (?:the day |\d+ days? )?after", case=False),
         "the cited source is dated after the announcement",
     )
     flag(

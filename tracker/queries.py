@@ -156,6 +156,18 @@ def data_as_of(bind: Bind) -> date | None:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
+# What a reader of the edit history sees first (the JSON values follow).
+HISTORY_COLUMNS = (
+    "id",
+    "announcement_id",
+    "company",
+    "period",
+    "action",
+    "changed_at",
+    "changed_by",
+)
+
+
 def history_frame(bind: Bind, announcement_id: int | None = None) -> pd.DataFrame:
     """Edits, deletes and restores, newest first, with the announcement's company and
     period so a reader knows which figure changed."""
@@ -181,17 +193,7 @@ def history_frame(bind: Bind, announcement_id: int | None = None) -> pd.DataFram
         rows = conn.execute(stmt).mappings().all()
     frame = pd.DataFrame(
         [dict(r) for r in rows],
-        columns=[
-            "id",
-            "announcement_id",
-            "company",
-            "period",
-            "action",
-            "changed_at",
-            "changed_by",
-            "old_values",
-            "new_values",
-        ],
+        columns=[*HISTORY_COLUMNS, "old_values", "new_values"],
     )
     for column in ("old_values", "new_values"):
         frame[column] = frame[column].map(lambda v: json.loads(v) if isinstance(v, str) else v)

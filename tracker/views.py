@@ -403,23 +403,24 @@ def run_rate(quarters: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+INTENSITY_COLUMNS = (
+    "company",
+    "period_start",
+    "capex",
+    "revenue",
+    "operating_cash_flow",
+    "capex_to_revenue_%",
+    "capex_to_ocf_%",
+    "ttm_capex_to_revenue_%",
+    "ttm_capex_to_ocf_%",
+)
+
+
 def capex_intensity(quarters: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
     """Capex / revenue and capex / operating cash flow per quarter and over the trailing
     four quarters, where the filings give both."""
     if quarters.empty or metrics.empty:
-        return pd.DataFrame(
-            columns=[
-                "company",
-                "period_start",
-                "capex",
-                "revenue",
-                "operating_cash_flow",
-                "capex_to_revenue_%",
-                "capex_to_ocf_%",
-                "ttm_capex_to_revenue_%",
-                "ttm_capex_to_ocf_%",
-            ]
-        )
+        return pd.DataFrame(columns=list(INTENSITY_COLUMNS))
     wide = metrics.pivot_table(
         index=["company", "period_start"],
         columns="metric",
@@ -440,16 +441,4 @@ def capex_intensity(quarters: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFra
     )
     out["ttm_capex_to_revenue_%"] = rolling["capex"] / rolling["revenue"] * 100
     out["ttm_capex_to_ocf_%"] = rolling["capex"] / rolling["operating_cash_flow"] * 100
-    return out[
-        [
-            "company",
-            "period_start",
-            "capex",
-            "revenue",
-            "operating_cash_flow",
-            "capex_to_revenue_%",
-            "capex_to_ocf_%",
-            "ttm_capex_to_revenue_%",
-            "ttm_capex_to_ocf_%",
-        ]
-    ]
+    return out[list(INTENSITY_COLUMNS)]
