@@ -230,6 +230,7 @@ def read_only_notice(access: Access) -> None:
 
 
 def _plain(text: str) -> str:
+    """Text shown as typed, never as markdown (an e-mail address may show as a link)."""
     from dashboard.state import md_escape
 
     return md_escape(text)
