@@ -402,7 +402,9 @@ def _register_extensions(sub: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def main(argv: list[str] | None = None) -> int:
-    import tracker.cli_data  # noqa: F401  (registers the data-upkeep commands)
+    # Commands defined in their own modules register themselves on import.
+    import tracker.backup  # (backup, restore-backup)
+    import tracker.cli_data  # noqa: F401  (sync, reconcile, check-sources)
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(
