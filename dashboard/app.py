@@ -18,7 +18,7 @@ st.set_page_config(
     layout="wide",
 )
 
-from dashboard.state import NAV  # noqa: E402  (after set_page_config)
+from dashboard.state import NAV, page_errors  # noqa: E402  (after set_page_config)
 
 PAGES = [
     st.Page(path, title=title, url_path=url_path, icon=icon, default=i == 0)
@@ -29,4 +29,6 @@ PAGES = [
 # builds the page's context; keeping that in the page (not here) means a page file run
 # on its own (as streamlit.testing's AppTest.switch_page does) still gets the same frame.
 # The sidebar links are drawn by the pages (with the view's query string in them).
-st.navigation(PAGES, position="hidden").run()
+# A database or I/O failure in a page shows one sentence, not a traceback.
+with page_errors():
+    st.navigation(PAGES, position="hidden").run()

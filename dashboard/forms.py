@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard.state import md_escape
 from tracker.schema import BY_NAME, help_text
+from tracker.validation import EARLIEST_ANNOUNCEMENT
 
 
 def cell_text(row: pd.Series, name: str) -> str:
@@ -49,12 +50,27 @@ def field(name: str, current: str, key: str, errors: dict[str, list[str]] | None
             key=key,
         )
     elif column.type == "date":
+        # Explicit bounds (the rule's own: 1990 to today) and no silent default: a new
+        # announcement starts blank, so a date typed outside the bounds, which the
+        # picker ignores, leaves the field empty and the form says the date is
+        # required, instead of saving today.
         try:
-            initial = date.fromisoformat(current) if current else date.today()
+            initial: date | None = date.fromisoformat(current) if current else None
         except ValueError:
-            initial = date.today()
-        picked = st.date_input(label, value=initial, help=helptext, key=key, format="YYYY-MM-DD")
-        value = picked.isoformat() if picked else ""
+            initial = None
+        earliest, latest = EARLIEST_ANNOUNCEMENT, date.today()
+        if initial is not None:  # a stored value outside the bounds is still shown
+            earliest, latest = min(earliest, initial), max(latest, initial)
+        picked = st.date_input(
+            label,
+            value=initial,
+            min_value=earliest,
+            max_value=latest,
+            help=f"{helptext} (between {earliest:%Y-%m-%d} and {latest:%Y-%m-%d})",
+            key=key,
+            format="YYYY-MM-DD",
+        )
+        value = picked.isoformat() if isinstance(picked, date) else ""
     elif column.type == "int":
         number = int(current) if current.isdigit() else int(column.default or 1)
         value = str(st.number_input(label, 1, 12, value=number, step=1, help=helptext, key=key))

@@ -12,6 +12,8 @@ opens the same view, and Back/Forward restore the filters of the previous link.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -19,11 +21,12 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from dashboard import auth
 from tracker import queries, views
 from tracker.bootstrap import get_engine
-from tracker.config import current_user, database_url
+from tracker.config import database_url
 from tracker.csv_io import table_to_csv
-from tracker.errors import CapexError
+from tracker.errors import CapexError, database_errors
 from tracker.normalize import AnnualView
 from tracker.query import ViewQuery, compute_view, filter_announcements, filter_rows
 from tracker.vocab import Measure, Scope
@@ -96,6 +99,18 @@ def show_error(error: BaseException | str) -> None:
     st.error(md_escape(str(error)), icon=":material/error:")
 
 
+@contextmanager
+def page_errors() -> Iterator[None]:
+    """Around a page: a database or I/O failure anywhere in it shows one sentence (what
+    failed, what to do) instead of a traceback; the details go to the server log.
+    Programming errors still surface as exceptions."""
+    try:
+        with database_errors("show this page"):
+            yield
+    except CapexError as error:
+        show_error(error)
+
+
 # --- engine and cached loads ---------------------------------------------------------
 
 
@@ -146,7 +161,8 @@ class Context:
     by_basis: pd.DataFrame  # filtered
     known: pd.DataFrame  # announcements matching the filters, known at the as-of date
     data_as_of: date | None
-    user: str
+    user: str  # who the history records for this visitor's writes ('' when none)
+    access: auth.Access  # may this visitor write (dashboard.auth.write_access)
 
     @property
     def measure(self) -> str:
@@ -182,7 +198,13 @@ def context() -> Context:
 def frame(page: str) -> Context:
     """What every page shares: load the data (cached by version), take the filters from
     the URL when it changed from outside, draw the sidebar, put the view back into the
-    URL and build the context."""
+    URL and build the context. A visitor who may not read sees one sentence."""
+    with st.sidebar:
+        auth.account_box()
+    blocked = auth.read_blocked()
+    if blocked:
+        st.info(md_escape(blocked), icon=":material/lock:")
+        st.stop()
     try:
         eng, url, version, announcements, companies = load_base()
     except CapexError as error:
@@ -350,6 +372,7 @@ def build_context(
     companies: pd.DataFrame,
     query: ViewQuery,
 ) -> Context:
+    access = auth.write_access()
     view = _view(
         url, version, query.as_of, query.scopes, query.include_ventures, query.include_press
     )
@@ -365,7 +388,8 @@ def build_context(
         by_basis=filter_rows(view.by_basis, query),
         known=filter_announcements(announcements, query),
         data_as_of=queries.data_as_of(eng),
-        user=current_user(),
+        user=access.user or "",
+        access=access,
     )
     st.session_state[_CTX] = ctx
     return ctx

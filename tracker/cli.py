@@ -100,7 +100,8 @@ def _safe_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Text a terminal can show: control characters (ESC, BEL) replaced by '?'."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
+        # object (pandas 2) or the str dtype (pandas 3) both hold text
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             text = out[column].astype(str)
             if has_control_characters(text).any():
                 out[column] = text.str.replace(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", "?", regex=True)
@@ -391,7 +392,9 @@ def _register_extensions(sub: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def main(argv: list[str] | None = None) -> int:
-    import tracker.cli_data  # noqa: F401  (registers the data-upkeep commands)
+    # Commands defined in their own modules register themselves on import.
+    import tracker.backup  # (backup, restore-backup)
+    import tracker.cli_data  # noqa: F401  (sync, reconcile, check-sources)
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import forms, state
+from dashboard import auth, forms, state
 from tracker import service
 from tracker.errors import CapexError, ValidationFailed
 from tracker.schema import COLUMNS
@@ -25,6 +25,9 @@ def render(ctx: state.Context) -> None:
         "Fields marked * are required. Company details are only used for a new company; "
         "for a known one they must match what is stored.",
     )
+    if not ctx.access.can_write:
+        auth.read_only_notice(ctx.access)
+        return
     message = st.session_state.pop(FLASH, None)
     if message:
         st.success(message, icon=":material/check_circle:")

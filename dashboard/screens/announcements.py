@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import forms, state
+from dashboard import auth, forms, state
 from tracker import queries, service, views
 from tracker.csv_io import announcements_to_csv
 from tracker.errors import CapexError, ValidationFailed
@@ -60,6 +60,9 @@ def render(ctx: state.Context) -> None:
         on_click="ignore",  # a download does not rerun the page
     )
 
+    if not ctx.access.can_write:
+        auth.read_only_notice(ctx.access)
+        return
     st.subheader("Edit an announcement")
     labels = {int(r.id): _label(r) for r in frame.itertuples()}
     chosen = st.selectbox(

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from sqlmodel import Session
 
-from dashboard import state
+from dashboard import auth, state
 from tracker import service
 from tracker.csv_io import CsvFormatError, read_announcements_csv
 from tracker.errors import CapexError, database_errors
@@ -38,6 +38,9 @@ def render(ctx: state.Context) -> None:
         "Columns: " + ", ".join(f"`{n}`" for n in NAMES) + ". A file exported from the "
         "Announcements page (with ids) updates changed rows and skips unchanged ones.",
     )
+    if not ctx.access.can_write:
+        auth.read_only_notice(ctx.access)
+        return
     upload = st.file_uploader("CSV file", type=["csv"], key="import_file")
     if upload is None:
         st.session_state.pop(REPORT, None)
