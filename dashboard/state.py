@@ -19,9 +19,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from tracker import queries, views
+from tracker import exports, queries, views
 from tracker.bootstrap import get_engine
-from tracker.config import current_user, database_url
+from tracker.config import current_user, database_url, public_url
 from tracker.csv_io import table_to_csv
 from tracker.errors import CapexError
 from tracker.normalize import AnnualView
@@ -147,6 +147,7 @@ class Context:
     known: pd.DataFrame  # announcements matching the filters, known at the as-of date
     data_as_of: date | None
     user: str
+    page: str = ""  # the page's name (its file in screens/, without .py)
 
     @property
     def measure(self) -> str:
@@ -198,7 +199,9 @@ def frame(page: str) -> Context:
     write_to_url(query)
     with nav_box:
         navigation(query.to_params())
-    return build_context(eng, url, version, announcements, companies, query)
+    ctx = build_context(eng, url, version, announcements, companies, query)
+    ctx.page = page
+    return ctx
 
 
 def navigation(params: dict[str, str]) -> None:
@@ -381,6 +384,104 @@ def header(ctx: Context, title: str, intro: str | None = None) -> None:
     st.caption(f"Data as of {as_of} · view as of {ctx.query.as_of.isoformat()}")
     if intro:
         st.markdown(intro)
+    if any(g == "Analysis" and p == f"screens/{ctx.page}.py" for g, p, *_ in NAV):
+        cite(ctx)
+
+
+def url_path(page: str) -> str:
+    """The URL path of a page (``whats_new`` -> ``whats-new``); the default page is the
+    root."""
+    for i, (_group, path, _title, url_path, _icon) in enumerate(NAV):
+        if path == f"screens/{page}.py":
+            return "" if i == 0 else url_path
+    return ""
+
+
+def export_info(ctx: Context) -> exports.ExportInfo:
+    """The view as an export describes it: as-of, filters, data date and a link that
+    reopens this page with this view (``CAPEX_PUBLIC_URL`` + the query string, the
+    page's own parameters such as the chosen company included)."""
+    extra = {k: str(v) for k, v in st.query_params.to_dict().items() if k not in VIEW_PARAMS and v}
+    link = exports.view_link(public_url(), url_path(ctx.page), extra, ctx.query)
+    return exports.ExportInfo(ctx.query, ctx.data_as_of, link)
+
+
+def cite(ctx: Context) -> None:
+    """ "Cite this view": a citation line with the data date and the link, in a code box
+    (one click copies it)."""
+    with st.expander("Cite this view", icon=":material/format_quote:"):
+        st.code(exports.citation(export_info(ctx)), language=None, wrap_lines=True)
+
+
+def chart(ctx: Context, fig, key: str, name: str, data: pd.DataFrame | None = None) -> None:
+    """A chart with downloads: the camera button in its toolbar saves the image under a
+    meaningful name (what, as-of, data date, filters) in the format chosen beside it
+    (PNG or SVG: plotly.js draws both in the browser, so no server-side image
+    library such as kaleido is needed), and the data behind it as CSV with the view's
+    header block."""
+    info = export_info(ctx)
+    image = st.session_state.get(f"{key}_format") or "png"
+    stem = exports.file_name(name, info, "x").removesuffix(".x")
+    options: dict = {"format": image, "filename": stem}
+    if image == "png":
+        options["scale"] = 2  # sharp on slides
+    st.plotly_chart(
+        fig,
+        key=key,
+        config={"displaylogo": False, "toImageButtonOptions": options},
+    )
+    left, right, _rest = st.columns([2, 2, 5], vertical_alignment="center")
+    with left:
+        st.segmented_control(
+            "Chart image",
+            ["png", "svg"],
+            default="png",
+            format_func=str.upper,
+            key=f"{key}_format",
+            help="The camera button in the chart's toolbar downloads the chart as this.",
+        )
+    if data is not None:
+        with right:
+            st.download_button(
+                "Chart data (CSV)",
+                data=exports.to_csv(_rounded(data), info, f"data behind the {name} chart"),
+                file_name=exports.file_name(name, info, "csv"),
+                mime="text/csv",
+                key=f"{key}_csv",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+
+
+def guidance_data(history: pd.DataFrame, company: str) -> pd.DataFrame:
+    """The data behind a guidance-history chart (one row per announcement)."""
+    rows = history[history["company"] == company]
+    columns = [
+        "id",
+        "company",
+        "series",
+        "announced_on",
+        "kind",
+        "scope",
+        "period",
+        "amount_low",
+        "amount_high",
+        "currency",
+        "qualifier",
+        "months",
+        "annual_low_usd",
+        "annual_mid_usd",
+        "annual_high_usd",
+        "source_url",
+    ]
+    return rows[[c for c in columns if c in rows.columns]]
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    floats = out.select_dtypes("float").columns
+    out[floats] = out[floats].round(exports.DECIMALS)
+    return out
 
 
 def footnote(ctx: Context, basis: str) -> str:

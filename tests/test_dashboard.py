@@ -225,7 +225,8 @@ def test_comparison_table_sources_and_basis(app: AppTest):
     assert {"Apple", "Stargate"}.isdisjoint(set(data["company"]))
     assert {"source", "announcement_id"} <= set(sources.columns)
     assert {"pledge", "guidance", "actual"} <= set(basis.columns)
-    assert len(app.get("download_button")) == 3
+    # CSV, annual CSV and Excel of the comparison; CSV of the sources and the basis table.
+    assert len(app.get("download_button")) == 5
 
 
 def test_programmes_page_holds_apple_and_stargate(app: AppTest):
