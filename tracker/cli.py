@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracker import __version__, exports, queries, service
+from tracker import __version__, exports, importing, queries, service
 from tracker.bootstrap import get_engine
 from tracker.config import public_url
 from tracker.csv_io import CsvFormatError, announcements_to_csv, read_announcements_csv
@@ -183,13 +183,18 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     with _file_errors(args.file):
         raw = read_announcements_csv(args.file)
-    report = service.import_frame(
-        get_engine(),
-        raw,
-        user=args.user,
-        skip_invalid=args.skip_invalid,
-        first_line=raw.attrs.get("lines", 2),
-    )
+    bar = importing.TerminalBar()  # drawn on a terminal only, quiet when piped
+    try:
+        report = importing.import_with_progress(
+            get_engine(),
+            raw,
+            user=args.user,
+            skip_invalid=args.skip_invalid,
+            progress=bar,
+            first_line=raw.attrs.get("lines", 2),
+        )
+    finally:
+        bar.close()
     print(f"imported: {report.describe()}")
     return 0
 
