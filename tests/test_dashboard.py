@@ -440,3 +440,37 @@ def test_user_text_is_not_rendered_as_markdown(app: AppTest):
     ok(at.run())
     shown = at.error[0].value
     assert "\\[click\\]\\(https" in shown  # escaped: shown as typed, not as a link
+
+
+def test_grid_edits_rows_and_shows_errors_per_row(app: AppTest):
+    at = open_page(app, "announcements")
+    editor = at.data_editor[0]
+    table = editor.value
+    assert {"id", "company", "version", "amount_low", "notes"} <= set(table.columns)
+    assert len(table) == 31 and table.loc[0, "id"] == 31  # newest first
+    row_2 = int(table.index[table["id"] == 2][0])
+    row_5 = int(table.index[table["id"] == 5][0])
+    at.session_state[editor.key] = {
+        "edited_rows": {
+            # Microsoft FY2025: about 80 -> 82-84, and a note, in one save.
+            row_2: {"amount_low": "82", "amount_high": "84", "notes": "Grid edit."},
+            # Meta 2025 60-65: a low end above the high end is refused for this row only.
+            row_5: {"amount_low": "70"},
+        },
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    ok(at.run())
+    assert at.button(key="grid_save").label == "Save 2 changed row(s)"
+    at.button(key="grid_save").click()
+    ok(at.run())
+    assert "Saved #2." in texts(at)
+    errors = " ".join(unescape(e.value) for e in at.error)
+    assert "#5 not saved" in errors and "amount_high" in errors
+    stored = queries.announcements_frame(bootstrap.get_engine()).set_index("id")
+    assert (stored.loc[2, "amount_low"], stored.loc[2, "amount_high"]) == (82, 84)
+    assert stored.loc[2, "notes"] == "Grid edit." and stored.loc[2, "version"] == 2
+    assert (stored.loc[5, "amount_low"], stored.loc[5, "version"]) == (60, 1)
+    # The grid re-opens on the saved values.
+    fresh = at.data_editor[0].value.set_index("id")
+    assert fresh.loc[2, "amount_low"] == "82" and fresh.loc[2, "version"] == 2
