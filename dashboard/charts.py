@@ -398,7 +398,12 @@ def quarterly(
     return _layout(
         fig,
         title={"text": f"{esc(company)}: reported capex per quarter (USD bn per quarter)"},
-        xaxis={"type": "date", "tickformat": "%Y-%m", "title": "Quarter (months covered)"},
+        xaxis={
+            "type": "date",
+            "tickformat": "%Y-%m",
+            "dtick": "M3",
+            "title": "Quarter (months covered)",
+        },
         yaxis_title="USD bn / quarter",
         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
         height=380,

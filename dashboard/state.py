@@ -76,7 +76,20 @@ _CTX = "_capex_context"
 _WRITTEN = "_capex_params_written"
 _PAGE = "_capex_page"
 _QUERY = "_capex_query"
-WIDGET_KEYS = (K_COMPANIES, K_COUNTRIES, K_SCOPES, K_YEARS, K_MEASURE, K_AS_OF, K_VENTURES, K_PRESS)
+# The as-of date is typed as text (applied on Enter, which st.date_input does not do: a
+# typed date there applies only when the field loses focus); K_AS_OF holds the date.
+K_AS_OF_TEXT, _AS_OF_ERROR = "f_as_of_text", "_capex_as_of_error"
+WIDGET_KEYS = (
+    K_COMPANIES,
+    K_COUNTRIES,
+    K_SCOPES,
+    K_YEARS,
+    K_MEASURE,
+    K_AS_OF,
+    K_AS_OF_TEXT,
+    K_VENTURES,
+    K_PRESS,
+)
 
 
 # --- text safety ---------------------------------------------------------------------
@@ -239,12 +252,18 @@ def sidebar(company_names: list[str], country_codes: list[str], bounds: tuple[in
             format_func=lambda m: Measure(m).label,
             help="Which end of an announced range the figures use.",
         )
-        st.date_input(
+        st.text_input(
             "As of",
-            key=K_AS_OF,
-            help="Only announcements made on or before this date count.",
-            format="YYYY-MM-DD",
+            key=K_AS_OF_TEXT,
+            on_change=_as_of_typed,
+            placeholder="YYYY-MM-DD",
+            max_chars=10,
+            help="Only announcements made on or before this date count (YYYY-MM-DD; "
+            "press Enter to apply).",
         )
+        problem = st.session_state.get(_AS_OF_ERROR)
+        if problem:
+            st.error(md_escape(problem), icon=":material/error:")
         st.toggle(
             "Include joint ventures",
             key=K_VENTURES,
@@ -254,6 +273,20 @@ def sidebar(company_names: list[str], country_codes: list[str], bounds: tuple[in
             "Include press reports",
             key=K_PRESS,
             help="Figures reported by the press that the company has not confirmed.",
+        )
+
+
+def _as_of_typed() -> None:
+    """Apply a typed as-of date (Enter or leaving the field); a date that cannot be read
+    keeps the previous one and says why."""
+    state = st.session_state
+    text = str(state.get(K_AS_OF_TEXT) or "").strip()
+    try:
+        state[K_AS_OF] = date.fromisoformat(text) if text else date.today()
+        state[_AS_OF_ERROR] = None
+    except ValueError:
+        state[_AS_OF_ERROR] = (
+            f"'{text}' is not a date like 2026-03-01; still as of {state.get(K_AS_OF)}."
         )
 
 
@@ -296,6 +329,8 @@ def _apply_to_widgets(
         state[K_YEARS] = (first, last)
     state[K_MEASURE] = query.measure
     state[K_AS_OF] = query.as_of
+    state[K_AS_OF_TEXT] = query.as_of.isoformat()
+    state[_AS_OF_ERROR] = None
     state[K_VENTURES] = query.include_ventures
     state[K_PRESS] = query.include_press
 

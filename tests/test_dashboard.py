@@ -181,7 +181,7 @@ def test_query_params_set_the_filters(dash_env):
     assert at.sidebar.multiselect(key="f_companies").value == ["Meta", "Amazon"]
     assert at.sidebar.slider(key="f_years").value == (2024, 2026)
     assert at.sidebar.selectbox(key="f_measure").value == "high"
-    assert at.sidebar.date_input(key="f_as_of").value == date(2026, 3, 1)
+    assert at.sidebar.text_input(key="f_as_of_text").value == "2026-03-01"
     # Only those companies, and the high end: Meta 2026 = 135, Amazon 2026 = 200.
     assert set(bar_companies(chart_specs(at)[0])) == {"Meta", "Amazon"}
     assert metric(at, "Capex total 2026").value == "335.0 USD bn"
@@ -582,3 +582,19 @@ def test_whats_new_shows_what_each_announcement_replaced(app: AppTest):
     assert table.loc[6, "replaced_figure"] == "60.0–65.0 USD bn"
     assert table.loc[6, "change_usd_per_year"] == 5.5
     assert table.loc[13, "replaces"] == 12 and table.loc[13, "change_usd_per_year"] == 10.0
+
+
+def test_as_of_is_typed_and_applied_on_enter(app: AppTest):
+    app.sidebar.text_input(key="f_as_of_text").set_value("2025-05-15")  # Enter
+    ok(app.run())
+    assert app.query_params["as_of"] == "2025-05-15"
+    # At 2025-05-15 Meta's 2025 guidance is 64-72 (mid 68), not yet 70-72.
+    app.selectbox(key="overview_year").set_value(2025)
+    ok(app.run())
+    ranking = chart_specs(app)[0]
+    hover = " ".join(h for t in ranking["data"] for h in t["hovertext"])
+    assert "<b>Meta</b>, 2025<br>Figure: 64.0–72.0 USD bn (chart shows 68.0)" in hover
+    app.sidebar.text_input(key="f_as_of_text").set_value("15/05/2025")
+    ok(app.run())
+    assert "is not a date like 2026-03-01" in " ".join(unescape(e.value) for e in app.error)
+    assert app.query_params["as_of"] == "2025-05-15"  # the previous date stays

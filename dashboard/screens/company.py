@@ -128,12 +128,14 @@ def render(ctx: state.Context) -> None:
                 )
 
     st.subheader("Guidance history")
+    # Reported quarters have their own chart above; here they would be one line each.
+    plans = history[~((history["kind"] == "actual") & (history["months"] == 3))]
     state.chart(
         ctx,
-        charts.guidance_history(history, company),
+        charts.guidance_history(plans, company),
         "company_guidance",
         f"{company}-guidance-history",
-        state.guidance_data(history, company),
+        state.guidance_data(plans, company),
     )
     delivered = views.guided_vs_delivered(history)
     if not delivered.empty:
