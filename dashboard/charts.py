@@ -8,6 +8,7 @@ called ``<a href=...>`` is shown as typed, never as a link.
 from __future__ import annotations
 
 import html
+import zlib
 from collections.abc import Iterable
 
 import numpy as np
@@ -23,6 +24,58 @@ BASIS_COLOURS = {**{k.value: k.colour for k in Kind}, MIXED: MIXED_COLOUR}
 MAX_TIMELINE_COMPANIES = 15
 MAX_HISTORY_SERIES = 12
 FONT = {"family": "Source Sans Pro, Arial, sans-serif", "size": 14}
+# One colour per company, the same in every chart: the companies analysts compare most
+# get fixed, well-separated colours; any other name gets one from the palette by a hash
+# of its name (stable across runs, sessions and filters, unlike an order-based cycle).
+COMPANY_COLOURS = {
+    "Microsoft": "#1f77b4",
+    "Alphabet": "#2ca02c",
+    "Amazon": "#ff7f0e",
+    "Meta": "#9467bd",
+    "Oracle": "#d62728",
+    "Apple": "#7f7f7f",
+    "Alibaba": "#e377c2",
+    "Tencent": "#17becf",
+    "Stargate": "#8c564b",
+    "CoreWeave": "#bcbd22",
+    "Baidu": "#393b79",
+    "ByteDance": "#637939",
+    "xAI": "#843c39",
+    "Nvidia": "#76b900",
+    "OpenAI": "#000000",
+}
+PALETTE = (
+    "#3182bd",
+    "#e6550d",
+    "#31a354",
+    "#756bb1",
+    "#636363",
+    "#6baed6",
+    "#fd8d3c",
+    "#74c476",
+    "#9e9ac8",
+    "#969696",
+    "#a55194",
+    "#ce6dbd",
+    "#8c6d31",
+    "#bd9e39",
+    "#ad494a",
+    "#5254a3",
+)
+# Basis is drawn as a fill pattern, so the colour can stay the company's.
+BASIS_PATTERNS = {"actual": "", "guidance": "/", "pledge": ".", MIXED: "x"}
+
+
+def company_colour(name: object) -> str:
+    """The company's colour in every chart (fixed for known names, else by name hash)."""
+    text = str(name)
+    if text in COMPANY_COLOURS:
+        return COMPANY_COLOURS[text]
+    return PALETTE[zlib.crc32(text.strip().casefold().encode("utf-8")) % len(PALETTE)]
+
+
+def _pattern(basis: str) -> dict:
+    return {"shape": BASIS_PATTERNS.get(basis, ""), "solidity": 0.35, "fgcolor": "#ffffff"}
 
 
 def esc(value: object) -> str:
@@ -124,7 +177,9 @@ def ranking(headline: pd.DataFrame, year: int, measure: str, footnote: str = "")
                 y=part[measure],
                 name=esc(basis_label(str(basis))),
                 marker={
-                    "color": BASIS_COLOURS.get(str(basis), MIXED_COLOUR),
+                    # The company's colour everywhere; the basis is the fill pattern.
+                    "color": [company_colour(c) for c in part["company"]],
+                    "pattern": _pattern(str(basis)),
                     # Partial years are drawn lighter: they are not in the totals.
                     "opacity": [1.0 if m == 12 else 0.45 for m in part["months"]],
                 },
@@ -151,7 +206,7 @@ def ranking(headline: pd.DataFrame, year: int, measure: str, footnote: str = "")
         xaxis={"categoryorder": "array", "categoryarray": order, "title": None},
         yaxis={"title": UNIT, "range": [0, top * 1.15]},
         legend={
-            "title": {"text": "Basis"},
+            "title": {"text": "Basis (fill pattern)"},
             "orientation": "h",
             "y": 1.02,
             "x": 1,
@@ -193,7 +248,10 @@ def over_time(headline: pd.DataFrame, measure: str) -> go.Figure:
                 x=part["year"].astype(str),
                 y=part[measure],
                 name=esc(company),
-                marker={"opacity": [1.0 if m == 12 else 0.45 for m in part["months"]]},
+                marker={
+                    "color": company_colour(company),
+                    "opacity": [1.0 if m == 12 else 0.45 for m in part["months"]],
+                },
                 hovertext=headline_hover(part, measure),
                 hovertemplate="%{hovertext}<extra></extra>",
             )
@@ -228,7 +286,8 @@ def company_series(rows: pd.DataFrame, measure: str, company: str) -> go.Figure:
                 y=part[measure],
                 name=esc(basis_label(str(basis))),
                 marker={
-                    "color": BASIS_COLOURS.get(str(basis), MIXED_COLOUR),
+                    "color": company_colour(company),
+                    "pattern": _pattern(str(basis)),
                     "opacity": [1.0 if m == 12 else 0.45 for m in part["months"]],
                 },
                 text=[
@@ -252,39 +311,102 @@ def company_series(rows: pd.DataFrame, measure: str, company: str) -> go.Figure:
             "title": "Calendar year",
         },
         yaxis={"title": UNIT, "range": [0, float(rows["high"].max()) * 1.15]},
-        legend_title_text="Basis",
+        legend_title_text="Basis (fill pattern)",
         height=400,
     )
 
 
-def quarterly(quarters: pd.DataFrame, company: str) -> go.Figure:
-    """Reported quarterly capex (USD bn per quarter)."""
+def quarterly(
+    quarters: pd.DataFrame, company: str, guidance: pd.DataFrame | None = None
+) -> go.Figure:
+    """Reported quarterly capex (USD bn per quarter) on a date axis, each bar spanning
+    its quarter, beside the latest guidance for each guided period drawn as a step at a
+    quarter of the guided annual figure (low-high as a band in the hover)."""
     if quarters.empty:
         return empty(f"No quarterly actuals for {company}")
     starts = pd.to_datetime(quarters["period_start"])
-    labels = [f"{d.year} Q{(d.month - 1) // 3 + 1}" for d in starts]
+    ends = pd.to_datetime(quarters["period_end"])
+    middle = starts + (ends + pd.offsets.MonthEnd(0) - starts) / 2
+    width_ms = ((ends + pd.offsets.MonthEnd(0) - starts).dt.days * 0.8 * 86_400_000).tolist()
+    qualifiers = quarters.get("qualifier", pd.Series("exact", index=quarters.index))
+    hover = [
+        "<br>".join(
+            [
+                f"<b>{esc(company)}</b>, quarter {s:%Y-%m} to {e:%Y-%m}",
+                f"Figure: {esc(figure_text(v, v, q, 'USD bn'))} (reported, per quarter)",
+                f"Wording: {esc(qualifier_words(q))}",
+                f"Basis: {esc(basis_label('actual'))}, {esc(scope_label(sc))}",
+                "Months covered: 3",
+                f"Announcement: #{int(i)}, filed or released {pd.Timestamp(a):%Y-%m-%d}",
+            ]
+        )
+        for s, e, v, q, sc, i, a in zip(
+            starts,
+            ends,
+            quarters["mid_usd"],
+            qualifiers,
+            quarters["scope"],
+            quarters["id"],
+            quarters["announced_on"],
+            strict=True,
+        )
+    ]
     fig = go.Figure(
         go.Bar(
-            x=labels,
+            x=middle,
             y=quarters["mid_usd"],
-            marker={"color": Kind.ACTUAL.colour},
+            width=width_ms,
+            name="Reported quarter",
+            marker={"color": company_colour(company)},
             text=[f"{v:,.1f}" for v in quarters["mid_usd"]],
             textposition="outside",
             cliponaxis=False,
-            hovertext=[
-                f"<b>{esc(company)}</b><br>{esc(label)} (calendar quarter of start)<br>"
-                f"{v:,.1f} USD bn<br>Announcement #{int(i)}"
-                for label, v, i in zip(labels, quarters["mid_usd"], quarters["id"], strict=True)
-            ],
+            hovertext=hover,
             hovertemplate="%{hovertext}<extra></extra>",
         )
     )
+    if guidance is not None and not guidance.empty:
+        first = starts.min()
+        shown = guidance[pd.to_datetime(guidance["period_end"]) >= first]
+        for r in shown.itertuples():
+            start = pd.Timestamp(r.period_start)
+            stop = pd.Timestamp(r.period_end) + pd.offsets.MonthEnd(0)
+            per_quarter = r.annual_mid_usd / 4
+            quarter_range = figure_text(
+                r.annual_low_usd / 4, r.annual_high_usd / 4, r.qualifier, "USD bn"
+            )
+            text = (
+                f"<b>{esc(company)}</b>, guidance for {esc(r.period)}<br>"
+                f"Figure: {esc(figure_text(r.amount_low, r.amount_high, r.qualifier))} "
+                f"{esc(r.currency)} bn for {int(r.months)} months<br>"
+                f"Per quarter: {esc(quarter_range)}"
+                f"<br>Basis: {esc(basis_label('guidance'))}, {esc(scope_label(r.scope))}<br>"
+                f"Months covered: {int(r.months)} ({start:%Y-%m} to {stop:%Y-%m})<br>"
+                f"Announcement: #{int(r.id)} of {pd.Timestamp(r.announced_on):%Y-%m-%d}"
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=[start, stop],
+                    y=[per_quarter, per_quarter],
+                    mode="lines",
+                    name=esc(f"Guidance {r.period} ÷ 4"),
+                    line={"color": BASIS_COLOURS["guidance"], "dash": "dash", "width": 3},
+                    hovertext=[text, text],
+                    hovertemplate="%{hovertext}<extra></extra>",
+                )
+            )
     return _layout(
         fig,
-        title={"text": f"{esc(company)}: reported capex per quarter (USD bn)"},
-        xaxis={"type": "category", "title": None},
+        title={"text": f"{esc(company)}: reported capex per quarter (USD bn per quarter)"},
+        xaxis={
+            "type": "date",
+            "tickformat": "%Y-%m",
+            "dtick": "M3",
+            "title": "Quarter (months covered)",
+        },
         yaxis_title="USD bn / quarter",
-        height=360,
+        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+        height=380,
     )
 
 
@@ -301,11 +423,20 @@ def guidance_history(history: pd.DataFrame, company: str) -> go.Figure:
         part = rows[rows["series"] == name].sort_values("announced_on")
         ranged = part["annual_high_usd"] > part["annual_low_usd"]
         hover = [
-            f"<b>{esc(company)}</b> — {esc(name)}<br>"
-            f"Figure: {esc(fig_text)} ({esc(per_year)} {UNIT})<br>"
-            f"{esc(note)}"
-            for fig_text, per_year, note in zip(
-                _figures_of(part), _per_year_of(part), part["notes"].fillna(""), strict=True
+            "<br>".join(
+                [
+                    f"<b>{esc(company)}</b> — {esc(name)}",
+                    f"Figure: {esc(fig_text)} ({esc(per_year)} {UNIT})",
+                    f"Wording: {esc(qualifier_words(r.qualifier))}",
+                    f"Basis: {esc(basis_label(r.kind))}, {esc(scope_label(r.scope))}",
+                    f"Months covered: {int(r.months)} ({pd.Timestamp(r.period_start):%Y-%m} "
+                    f"to {pd.Timestamp(r.period_end):%Y-%m})",
+                    f"Announcement: #{int(r.id)}",
+                    esc(_short(r.notes)),
+                ]
+            )
+            for fig_text, per_year, r in zip(
+                _figures_of(part), _per_year_of(part), part.itertuples(), strict=True
             )
         ]
         fig.add_trace(
@@ -341,6 +472,11 @@ def guidance_history(history: pd.DataFrame, company: str) -> go.Figure:
     )
 
 
+def _short(text: object, limit: int = 120) -> str:
+    value = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def _figures_of(part: pd.DataFrame) -> Iterable[str]:
     return [
         figure_text(lo, hi, q, f"{c} bn")
@@ -373,16 +509,31 @@ def compared(rows: pd.DataFrame) -> go.Figure:
     ]
     ranged = rows["annual_high_usd"] > rows["annual_low_usd"]
     hover = [
-        f"<b>{esc(r.company)}</b> #{int(r.id)}<br>{esc(basis_label(r.kind))}, "
-        f"{esc(scope_label(r.scope))}<br>Announced figure: {esc(r.figure)} for {esc(r.period)} "
-        f"({int(r.months)} months)<br>Per year: {esc(r.usd_per_year)} USD bn"
+        "<br>".join(
+            [
+                f"<b>{esc(r.company)}</b>, {esc(r.period)}",
+                f"Figure: {esc(r.figure)}; per year {esc(r.usd_per_year)} USD bn",
+                f"Wording: {esc(qualifier_words(r.qualifier))}",
+                f"Basis: {esc(basis_label(r.kind))}, {esc(scope_label(r.scope))}",
+                f"Months covered: {int(r.months)} ({pd.Timestamp(r.period_start):%Y-%m} to "
+                f"{pd.Timestamp(r.period_end):%Y-%m})",
+                f"Announcement: #{int(r.id)} of {pd.Timestamp(r.announced_on):%Y-%m-%d}",
+            ]
+        )
         for r in rows.itertuples()
     ]
     fig = go.Figure(
         go.Bar(
             x=labels,
             y=rows["annual_mid_usd"],
-            marker={"color": [BASIS_COLOURS.get(k, MIXED_COLOUR) for k in rows["kind"]]},
+            marker={
+                "color": [company_colour(c) for c in rows["company"]],
+                "pattern": {
+                    "shape": [BASIS_PATTERNS.get(k, "") for k in rows["kind"]],
+                    "solidity": 0.35,
+                    "fgcolor": "#ffffff",
+                },
+            },
             text=[esc(t) for t in rows["usd_per_year"]],
             textposition="outside",
             cliponaxis=False,

@@ -22,9 +22,9 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from dashboard import auth
-from tracker import queries, views
+from tracker import exports, queries, views
 from tracker.bootstrap import get_engine
-from tracker.config import database_url
+from tracker.config import database_url, public_url
 from tracker.csv_io import table_to_csv
 from tracker.errors import CapexError, database_errors
 from tracker.normalize import AnnualView
@@ -79,7 +79,20 @@ _CTX = "_capex_context"
 _WRITTEN = "_capex_params_written"
 _PAGE = "_capex_page"
 _QUERY = "_capex_query"
-WIDGET_KEYS = (K_COMPANIES, K_COUNTRIES, K_SCOPES, K_YEARS, K_MEASURE, K_AS_OF, K_VENTURES, K_PRESS)
+# The as-of date is typed as text (applied on Enter, which st.date_input does not do: a
+# typed date there applies only when the field loses focus); K_AS_OF holds the date.
+K_AS_OF_TEXT, _AS_OF_ERROR = "f_as_of_text", "_capex_as_of_error"
+WIDGET_KEYS = (
+    K_COMPANIES,
+    K_COUNTRIES,
+    K_SCOPES,
+    K_YEARS,
+    K_MEASURE,
+    K_AS_OF,
+    K_AS_OF_TEXT,
+    K_VENTURES,
+    K_PRESS,
+)
 
 
 # --- text safety ---------------------------------------------------------------------
@@ -163,6 +176,7 @@ class Context:
     data_as_of: date | None
     user: str  # who the history records for this visitor's writes ('' when none)
     access: auth.Access  # may this visitor write (dashboard.auth.write_access)
+    page: str = ""  # the page's name (its file in screens/, without .py)
 
     @property
     def measure(self) -> str:
@@ -220,7 +234,9 @@ def frame(page: str) -> Context:
     write_to_url(query)
     with nav_box:
         navigation(query.to_params())
-    return build_context(eng, url, version, announcements, companies, query)
+    ctx = build_context(eng, url, version, announcements, companies, query)
+    ctx.page = page
+    return ctx
 
 
 def navigation(params: dict[str, str]) -> None:
@@ -258,12 +274,18 @@ def sidebar(company_names: list[str], country_codes: list[str], bounds: tuple[in
             format_func=lambda m: Measure(m).label,
             help="Which end of an announced range the figures use.",
         )
-        st.date_input(
+        st.text_input(
             "As of",
-            key=K_AS_OF,
-            help="Only announcements made on or before this date count.",
-            format="YYYY-MM-DD",
+            key=K_AS_OF_TEXT,
+            on_change=_as_of_typed,
+            placeholder="YYYY-MM-DD",
+            max_chars=10,
+            help="Only announcements made on or before this date count (YYYY-MM-DD; "
+            "press Enter to apply).",
         )
+        problem = st.session_state.get(_AS_OF_ERROR)
+        if problem:
+            st.error(md_escape(problem), icon=":material/error:")
         st.toggle(
             "Include joint ventures",
             key=K_VENTURES,
@@ -273,6 +295,20 @@ def sidebar(company_names: list[str], country_codes: list[str], bounds: tuple[in
             "Include press reports",
             key=K_PRESS,
             help="Figures reported by the press that the company has not confirmed.",
+        )
+
+
+def _as_of_typed() -> None:
+    """Apply a typed as-of date (Enter or leaving the field); a date that cannot be read
+    keeps the previous one and says why."""
+    state = st.session_state
+    text = str(state.get(K_AS_OF_TEXT) or "").strip()
+    try:
+        state[K_AS_OF] = date.fromisoformat(text) if text else date.today()
+        state[_AS_OF_ERROR] = None
+    except ValueError:
+        state[_AS_OF_ERROR] = (
+            f"'{text}' is not a date like 2026-03-01; still as of {state.get(K_AS_OF)}."
         )
 
 
@@ -315,6 +351,8 @@ def _apply_to_widgets(
         state[K_YEARS] = (first, last)
     state[K_MEASURE] = query.measure
     state[K_AS_OF] = query.as_of
+    state[K_AS_OF_TEXT] = query.as_of.isoformat()
+    state[_AS_OF_ERROR] = None
     state[K_VENTURES] = query.include_ventures
     state[K_PRESS] = query.include_press
 
@@ -405,6 +443,104 @@ def header(ctx: Context, title: str, intro: str | None = None) -> None:
     st.caption(f"Data as of {as_of} · view as of {ctx.query.as_of.isoformat()}")
     if intro:
         st.markdown(intro)
+    if any(g == "Analysis" and p == f"screens/{ctx.page}.py" for g, p, *_ in NAV):
+        cite(ctx)
+
+
+def url_path(page: str) -> str:
+    """The URL path of a page (``whats_new`` -> ``whats-new``); the default page is the
+    root."""
+    for i, (_group, path, _title, url_path, _icon) in enumerate(NAV):
+        if path == f"screens/{page}.py":
+            return "" if i == 0 else url_path
+    return ""
+
+
+def export_info(ctx: Context) -> exports.ExportInfo:
+    """The view as an export describes it: as-of, filters, data date and a link that
+    reopens this page with this view (``CAPEX_PUBLIC_URL`` + the query string, the
+    page's own parameters such as the chosen company included)."""
+    extra = {k: str(v) for k, v in st.query_params.to_dict().items() if k not in VIEW_PARAMS and v}
+    link = exports.view_link(public_url(), url_path(ctx.page), extra, ctx.query)
+    return exports.ExportInfo(ctx.query, ctx.data_as_of, link)
+
+
+def cite(ctx: Context) -> None:
+    """ "Cite this view": a citation line with the data date and the link, in a code box
+    (one click copies it)."""
+    with st.expander("Cite this view", icon=":material/format_quote:"):
+        st.code(exports.citation(export_info(ctx)), language=None, wrap_lines=True)
+
+
+def chart(ctx: Context, fig, key: str, name: str, data: pd.DataFrame | None = None) -> None:
+    """A chart with downloads: the camera button in its toolbar saves the image under a
+    meaningful name (what, as-of, data date, filters) in the format chosen beside it
+    (PNG or SVG: plotly.js draws both in the browser, so no server-side image
+    library such as kaleido is needed), and the data behind it as CSV with the view's
+    header block."""
+    info = export_info(ctx)
+    image = st.session_state.get(f"{key}_format") or "png"
+    stem = exports.file_name(name, info, "x").removesuffix(".x")
+    options: dict = {"format": image, "filename": stem}
+    if image == "png":
+        options["scale"] = 2  # sharp on slides
+    st.plotly_chart(
+        fig,
+        key=key,
+        config={"displaylogo": False, "toImageButtonOptions": options},
+    )
+    left, right, _rest = st.columns([2, 2, 5], vertical_alignment="center")
+    with left:
+        st.segmented_control(
+            "Chart image",
+            ["png", "svg"],
+            default="png",
+            format_func=str.upper,
+            key=f"{key}_format",
+            help="The camera button in the chart's toolbar downloads the chart as this.",
+        )
+    if data is not None:
+        with right:
+            st.download_button(
+                "Chart data (CSV)",
+                data=exports.to_csv(_rounded(data), info, f"data behind the {name} chart"),
+                file_name=exports.file_name(name, info, "csv"),
+                mime="text/csv",
+                key=f"{key}_csv",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+
+
+def guidance_data(history: pd.DataFrame, company: str) -> pd.DataFrame:
+    """The data behind a guidance-history chart (one row per announcement)."""
+    rows = history[history["company"] == company]
+    columns = [
+        "id",
+        "company",
+        "series",
+        "announced_on",
+        "kind",
+        "scope",
+        "period",
+        "amount_low",
+        "amount_high",
+        "currency",
+        "qualifier",
+        "months",
+        "annual_low_usd",
+        "annual_mid_usd",
+        "annual_high_usd",
+        "source_url",
+    ]
+    return rows[[c for c in columns if c in rows.columns]]
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    floats = out.select_dtypes("float").columns
+    out[floats] = out[floats].round(exports.DECIMALS)
+    return out
 
 
 def footnote(ctx: Context, basis: str) -> str:

@@ -18,6 +18,8 @@ from urllib.parse import unquote
 
 import pytest
 
+from tracker import bootstrap, queries, sec, sync
+
 pytestmark = pytest.mark.browser
 
 
@@ -127,6 +129,27 @@ def _metrics(page) -> list[str]:
     return page.locator('[data-testid="stMetric"]').all_inner_texts()
 
 
+def _edit_grid_cell(page, row: int, x: float, text: str) -> None:
+    """Type into one cell of the Announcements grid (a canvas, so by position): double-
+    click the cell of data row ``row`` (0-based) at ``x`` pixels from the grid's left
+    edge, replace its text and press Enter."""
+    grid = page.locator('[data-testid="stDataFrame"]').nth(1)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    row_height = 35  # glide-data-grid's default row and header height in Streamlit
+    editor = page.locator("textarea.gdg-input, input.gdg-input").first
+    for _attempt in range(5):  # the grid may still be drawing after the page settled
+        page.mouse.dblclick(box["x"] + x, box["y"] + row_height * (row + 1) + row_height / 2)
+        try:
+            editor.wait_for(state="visible", timeout=3_000)
+            break
+        except Exception:
+            page.keyboard.press("Escape")
+    editor.fill(text)
+    editor.press("Enter")  # commits the cell
+
+
 def _no_exceptions(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
 
@@ -182,7 +205,13 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         saved = tmp_path / "comparison.csv"
         download_info.value.save_as(saved)
         text = saved.read_text(encoding="utf-8")
-        assert text.startswith("company,measure,") and "Meta" in text and "Alphabet" not in text
+        assert download_info.value.suggested_filename == (
+            "capex-comparison_asof-2026-03-01_data-2026-02-05_companies-Meta+Amazon_"
+            "years-2024-2026.csv"
+        )
+        assert text.startswith("# capex-tracker export: comparison\n")
+        assert "# data as of: 2026-02-05" in text
+        assert "company,measure," in text and "Meta" in text and "Alphabet" not in text
         _settled(page, PAGES["comparison"])
         page.go_back(wait_until="commit")
         # Back is a same-document history step: no load event, so watch the location.
@@ -190,6 +219,66 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         _settled(page, PAGES[""])
         assert _metrics(page) == figures
         assert "companies=Meta,Amazon" in unquote(page.url)
+
+        # A chart downloads as an image named after the view (plotly's camera button).
+        page.goto(f"{server}/{LINK}", wait_until="domcontentloaded")
+        _settled(page, PAGES[""])
+        chart = page.locator(".js-plotly-plot").first
+        chart.hover()
+        with page.expect_download() as image_info:
+            page.locator('button[data-title="Download plot as a PNG"]').first.click(force=True)
+        assert image_info.value.suggested_filename == (
+            "capex-ranking-2026_asof-2026-03-01_data-2026-02-05_companies-Meta+Amazon_"
+            "years-2024-2026.png"
+        )
+        image_info.value.save_as(tmp_path / "chart.png")
+        assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"
+
+        # A typed as-of date applies on Enter (without leaving the field).
+        as_of = page.locator('[data-testid="stSidebar"]').get_by_label("As of", exact=True)
+        as_of.fill("2025-05-15")
+        as_of.press("Enter")
+        page.wait_for_function("location.search.includes('as_of=2025-05-15')", timeout=30_000)
+        _settled(page, PAGES[""])
+        page.screenshot(path=str(ARTIFACTS / "dashboard-as-of-enter.png"), full_page=True)
+
+        # Edit a row through the grid: Microsoft's FY2025 guidance (#2), notes column.
+        # Filtered to Microsoft the grid lists #3, #2, #1 (newest first); on this data
+        # the amount_high column sits about 610 px from the grid's left edge (see the
+        # screenshot page-announcements-grid-saved.png).
+        page.goto(
+            f"{server}/announcements?as_of=2026-03-01&companies=Microsoft",
+            wait_until="domcontentloaded",
+        )
+        _settled(page, PAGES["announcements"])
+        _edit_grid_cell(page, row=1, x=610, text="84")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "page-announcements-grid-edited.png"))
+        page.get_by_role("button", name="Save 1 changed row(s)").click()
+        page.get_by_text("Saved #2.").wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "page-announcements-grid-saved.png"), full_page=True)
+        stored = queries.announcements_frame(bootstrap.get_engine()).set_index("id")
+        assert (stored.loc[2, "amount_low"], stored.loc[2, "amount_high"]) == (80, 84)
+        assert stored.loc[2, "version"] == 2
+
+        # The company page with quarters synced from SEC filings (fixtures).
+        sync.sync(bootstrap.get_engine(), sec.load_companyfacts_dir(ROOT / "tests/fixtures/sec"))
+        page.goto(
+            f"{server}/company?as_of=2026-03-01&company=Microsoft", wait_until="domcontentloaded"
+        )
+        _settled(page, PAGES["company"])
+        page.get_by_text("Run rate").first.wait_for(timeout=30_000)
+        page.get_by_text("Capex intensity").first.wait_for(timeout=30_000)
+        _no_exceptions(page)
+        page.screenshot(path=str(ARTIFACTS / "page-company-microsoft-sec.png"), full_page=True)
+        # The main area scrolls on its own: one screenshot per section.
+        for name, heading in (
+            ("quarters", "Reported quarters beside the guidance"),
+            ("intensity", "Capex intensity"),
+        ):
+            page.get_by_text(heading).first.scroll_into_view_if_needed()
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / f"page-company-microsoft-{name}.png"))
 
         # Every page, for a person to look at.
         for path, title in PAGES.items():

@@ -76,6 +76,12 @@ def test_guidance_history_axis_shows_dates_not_times():
             "annual_mid_usd": 1.5,
             "annual_high_usd": 2.0,
             "notes": "%{x} <b>bold</b>",
+            "id": range(1, 21),
+            "kind": "guidance",
+            "scope": "total_capex",
+            "months": 12,
+            "period_start": pd.Timestamp("2025-01-01"),
+            "period_end": pd.Timestamp("2025-12-01"),
         }
     )
     fig = charts.guidance_history(rows, "Co")
@@ -94,3 +100,94 @@ def test_empty_inputs_give_a_message_not_an_error():
     assert charts.ranking(empty, 2025, "mid").layout.annotations
     assert charts.over_time(empty, "mid").layout.annotations
     assert charts.compared(pd.DataFrame()).layout.annotations
+
+
+def test_guidance_history_hover_names_basis_months_and_announcement():
+    rows = pd.DataFrame(
+        {
+            "company": "Meta",
+            "series": "2025 guidance (total_capex)",
+            "announced_on": [pd.Timestamp("2025-01-29")],
+            "amount_low": 60.0,
+            "amount_high": 65.0,
+            "currency": "USD",
+            "qualifier": "exact",
+            "annual_low_usd": 60.0,
+            "annual_mid_usd": 62.5,
+            "annual_high_usd": 65.0,
+            "notes": "",
+            "id": 5,
+            "kind": "guidance",
+            "scope": "total_capex",
+            "months": 12,
+            "period_start": pd.Timestamp("2025-01-01"),
+            "period_end": pd.Timestamp("2025-12-01"),
+        }
+    )
+    hover = charts.guidance_history(rows, "Meta").data[0].hovertext[0]
+    for part in (
+        "<b>Meta</b>",
+        "Figure: 60.0–65.0 USD bn (60.0–65.0 USD bn / year)",
+        "Basis: Guidance, Total capex",
+        "Months covered: 12 (2025-01 to 2025-12)",
+        "Announcement: #5",
+    ):
+        assert part in hover, (part, hover)
+
+
+def test_quarterly_bars_on_a_date_axis_beside_guidance_with_full_hover():
+    quarters = pd.DataFrame(
+        {
+            "company": "Microsoft",
+            "scope": "total_capex",
+            "period_start": pd.to_datetime(["2024-07-01", "2024-10-01"]),
+            "period_end": pd.to_datetime(["2024-09-01", "2024-12-01"]),
+            "mid_usd": [20.0, 22.6],
+            "qualifier": "exact",
+            "announced_on": pd.to_datetime(["2024-10-30", "2025-01-29"]),
+            "id": [40, 41],
+        }
+    )
+    guidance = pd.DataFrame(
+        {
+            "company": ["Microsoft"],
+            "scope": "total_capex",
+            "period": "FY2025",
+            "period_start": pd.Timestamp("2024-07-01"),
+            "period_end": pd.Timestamp("2025-06-01"),
+            "amount_low": 80.0,
+            "amount_high": 80.0,
+            "currency": "USD",
+            "qualifier": "about",
+            "months": 12,
+            "annual_low_usd": 80.0,
+            "annual_mid_usd": 80.0,
+            "annual_high_usd": 80.0,
+            "id": 2,
+            "announced_on": pd.Timestamp("2025-01-03"),
+        }
+    )
+    fig = charts.quarterly(quarters, "Microsoft", guidance)
+    bars, line = fig.data
+    assert fig.layout.xaxis.type == "date" and fig.layout.xaxis.tickformat == "%Y-%m"
+    assert list(bars.text) == ["20.0", "22.6"]
+    assert "quarter 2024-10 to 2024-12" in bars.hovertext[1]
+    assert "Figure: 22.6 USD bn" in bars.hovertext[1] and "Announcement: #41" in bars.hovertext[1]
+    assert "Months covered: 3" in bars.hovertext[1]
+    # About USD 80bn for FY2025 is about 20 a quarter, drawn over July 2024 to June 2025.
+    assert list(line.y) == [20.0, 20.0]
+    assert "Per quarter: ~20.0 USD bn" in line.hovertext[0]
+    assert bars.marker.color == charts.company_colour("Microsoft")
+
+
+def test_company_colours_are_stable_and_shared_by_every_chart():
+    assert charts.company_colour("Meta") == charts.COMPANY_COLOURS["Meta"]
+    assert charts.company_colour("Some New Co") == charts.company_colour("Some New Co")
+    assert charts.company_colour("Some New Co") in charts.PALETTE
+    rows = headline(3)
+    rows.loc[rows["company"] == "Co 01", "company"] = "Meta"
+    ranking = charts.ranking(rows, 2025, "mid")
+    colours = dict(zip(ranking.data[0].x, ranking.data[0].marker.color, strict=True))
+    over_time = {t.name: t.marker.color for t in charts.over_time(rows, "mid").data}
+    assert colours["Meta"] == over_time["Meta"] == charts.COMPANY_COLOURS["Meta"]
+    assert colours["Co 02"] == over_time["Co 02"]

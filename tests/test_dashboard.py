@@ -181,7 +181,7 @@ def test_query_params_set_the_filters(dash_env):
     assert at.sidebar.multiselect(key="f_companies").value == ["Meta", "Amazon"]
     assert at.sidebar.slider(key="f_years").value == (2024, 2026)
     assert at.sidebar.selectbox(key="f_measure").value == "high"
-    assert at.sidebar.date_input(key="f_as_of").value == date(2026, 3, 1)
+    assert at.sidebar.text_input(key="f_as_of_text").value == "2026-03-01"
     # Only those companies, and the high end: Meta 2026 = 135, Amazon 2026 = 200.
     assert set(bar_companies(chart_specs(at)[0])) == {"Meta", "Amazon"}
     assert metric(at, "Capex total 2026").value == "335.0 USD bn"
@@ -225,7 +225,8 @@ def test_comparison_table_sources_and_basis(app: AppTest):
     assert {"Apple", "Stargate"}.isdisjoint(set(data["company"]))
     assert {"source", "announcement_id"} <= set(sources.columns)
     assert {"pledge", "guidance", "actual"} <= set(basis.columns)
-    assert len(app.get("download_button")) == 3
+    # CSV, annual CSV and Excel of the comparison; CSV of the sources and the basis table.
+    assert len(app.get("download_button")) == 5
 
 
 def test_programmes_page_holds_apple_and_stargate(app: AppTest):
@@ -439,3 +440,161 @@ def test_user_text_is_not_rendered_as_markdown(app: AppTest):
     ok(at.run())
     shown = at.error[0].value
     assert "\\[click\\]\\(https" in shown  # escaped: shown as typed, not as a link
+
+
+def test_grid_edits_rows_and_shows_errors_per_row(app: AppTest):
+    at = open_page(app, "announcements")
+    editor = at.data_editor[0]
+    table = editor.value
+    assert {"id", "company", "version", "amount_low", "notes"} <= set(table.columns)
+    assert len(table) == 31 and table.loc[0, "id"] == 31  # newest first
+    row_2 = int(table.index[table["id"] == 2][0])
+    row_5 = int(table.index[table["id"] == 5][0])
+    at.session_state[editor.key] = {
+        "edited_rows": {
+            # Microsoft FY2025: about 80 -> 82-84, and a note, in one save.
+            row_2: {"amount_low": "82", "amount_high": "84", "notes": "Grid edit."},
+            # Meta 2025 60-65: a low end above the high end is refused for this row only.
+            row_5: {"amount_low": "70"},
+        },
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    ok(at.run())
+    assert at.button(key="grid_save").label == "Save 2 changed row(s)"
+    at.button(key="grid_save").click()
+    ok(at.run())
+    assert "Saved #2." in texts(at)
+    errors = " ".join(unescape(e.value) for e in at.error)
+    assert "#5 not saved" in errors and "amount_high" in errors
+    stored = queries.announcements_frame(bootstrap.get_engine()).set_index("id")
+    assert (stored.loc[2, "amount_low"], stored.loc[2, "amount_high"]) == (82, 84)
+    assert stored.loc[2, "notes"] == "Grid edit." and stored.loc[2, "version"] == 2
+    assert (stored.loc[5, "amount_low"], stored.loc[5, "version"]) == (60, 1)
+    # The grid re-opens on the saved values.
+    fresh = at.data_editor[0].value.set_index("id")
+    assert fresh.loc[2, "amount_low"] == "82" and fresh.loc[2, "version"] == 2
+
+
+# --- filings on the company page (issue 10) -------------------------------------------
+
+
+def test_company_page_shows_filing_quarters_run_rate_and_intensity(app: AppTest):
+    """tests/fixtures/sec/CIK0000789019.json, by hand. Microsoft's headline capex is
+    cash capex (PaymentsToAcquirePropertyPlantAndEquipment, year to date) plus assets
+    under finance leases (RightOfUseAssetObtainedInExchangeForFinanceLeaseLiability):
+      FY2025 Q1 Jul-Sep 2024: 15 + 3 = 18
+      FY2025 Q2 Oct-Dec 2024: (31 - 15) + (7 - 3) = 16 + 4 = 20
+      FY2025 Q3 Jan-Mar 2025: (48 - 31) + (12 - 7) = 17 + 5 = 22
+      FY2025 Q4 Apr-Jun 2025: (66 - 48) + (18 - 12) = 18 + 6 = 24
+      FY2026 Q1 Jul-Sep 2025: 19 + 4 = 23
+    Run rate: 23 x 4 = 92; trailing four quarters 20 + 22 + 24 + 23 = 89.
+    Revenue: 65, 134 - 65 = 69, 204 - 134 = 70, 280 - 204 = 76, 77;
+    operating cash flow: 34, 56 - 34 = 22, 93 - 56 = 37, 136 - 93 = 43.
+      Apr-Jun 2025: capex / revenue 24 / 76 = 31.58 %, / OCF 24 / 43 = 55.81 %,
+                    trailing: 84 / 280 = 30.00 % and 84 / 136 = 61.76 %
+      Jul-Sep 2025: capex / revenue 23 / 77 = 29.87 %; trailing 89 / 292 = 30.48 %
+    """
+    from tracker import sec, sync
+
+    report = sync.sync(
+        bootstrap.get_engine(), sec.load_companyfacts_dir(ROOT / "tests" / "fixtures" / "sec")
+    )
+    assert report.inserted > 0
+    at = open_page(app, "company")
+    at.selectbox(key="company_name").set_value("Microsoft")
+    ok(at.run())
+    assert at.query_params["company"] == "Microsoft"  # the choice is in the link
+    quarters = next(f for f in frames(at) if "quarter" in f.columns)
+    by_quarter = quarters.set_index("quarter")["mid_usd"].round(2)
+    assert by_quarter["2024-07 to 2024-09"] == 18.0
+    assert by_quarter["2024-10 to 2024-12"] == 20.0
+    assert by_quarter["2025-01 to 2025-03"] == 22.0
+    assert by_quarter["2025-04 to 2025-06"] == 24.0
+    assert by_quarter["2025-07 to 2025-09"] == 23.0
+    rate = next(f for f in frames(at) if "run_rate_usd_bn" in f.columns).iloc[0]
+    assert rate["latest_quarter"] == "2025-07 to 2025-09"
+    assert (rate["run_rate_usd_bn"], rate["trailing_4q_usd_bn"]) == pytest.approx((92, 89))
+    intensity = next(f for f in frames(at) if "capex_to_revenue_%" in f.columns)
+    intensity = intensity.set_index(pd.to_datetime(intensity["period_start"]).dt.strftime("%Y-%m"))
+    q4 = intensity.loc["2025-04"]
+    assert q4["capex_to_revenue_%"] == pytest.approx(24 / 76 * 100)
+    assert q4["capex_to_ocf_%"] == pytest.approx(24 / 43 * 100)
+    assert q4["ttm_capex_to_revenue_%"] == pytest.approx(30.0)
+    assert q4["ttm_capex_to_ocf_%"] == pytest.approx(84 / 136 * 100)
+    latest = intensity.loc["2025-07"]
+    assert latest["capex_to_revenue_%"] == pytest.approx(23 / 77 * 100)
+    assert latest["ttm_capex_to_revenue_%"] == pytest.approx(89 / 292 * 100)
+    # The quarterly chart: bars on a date axis beside the FY2025 guidance (~80 / 4 = 20).
+    chart = next(s for s in chart_specs(at) if "per quarter" in s["layout"]["title"]["text"])
+    bars = chart["data"][0]
+    assert bars["text"][-5:] == ["18.0", "20.0", "22.0", "24.0", "23.0"]
+    assert chart["layout"]["xaxis"]["type"] == "date"
+    assert "Announcement: #" in bars["hovertext"][-1]
+    # Microsoft's only guidance (about 80 for FY2025) is for data centers, not total
+    # capex: a different scope is never drawn as the quarters' guidance.
+    assert not [t for t in chart["data"] if t["name"].startswith("Guidance")]
+    # Meta's 2025 guidance (latest 70-72, mid 71) beside its quarters: 71 / 4 = 17.75.
+    at.selectbox(key="company_name").set_value("Meta")
+    ok(at.run())
+    chart = next(s for s in chart_specs(at) if "per quarter" in s["layout"]["title"]["text"])
+    guidance = {t["name"]: t for t in chart["data"] if t["name"].startswith("Guidance")}
+    assert guidance["Guidance 2025 ÷ 4"]["y"] == [17.75, 17.75]
+    assert "Per quarter: 17.5–18.0 USD bn" in guidance["Guidance 2025 ÷ 4"]["hovertext"][0]
+
+
+def test_cite_this_view_and_chart_download_names(app: AppTest):
+    open_page(app, "comparison")
+    assert app.code[0].value == (
+        "capex-tracker (2026). AI-infrastructure capex, USD bn per calendar year, as of "
+        "2026-03-01; data as of 2026-02-05. http://localhost:8501/comparison?as_of=2026-03-01"
+    )
+    app.sidebar.multiselect(key="f_companies").set_value(["Meta", "Amazon"])
+    ok(app.run())
+    assert app.code[0].value.endswith(
+        "http://localhost:8501/comparison?as_of=2026-03-01&companies=Meta,Amazon"
+    )
+    open_page(app, "overview")
+    config = json.loads(app.get("plotly_chart")[0].proto.config)
+    options = config["toImageButtonOptions"]
+    assert options == {
+        "format": "png",
+        "filename": "capex-ranking-2026_asof-2026-03-01_data-2026-02-05_companies-Meta+Amazon",
+        "scale": 2,
+    }
+    app.session_state["overview_ranking_format"] = "svg"
+    ok(app.run())
+    config = json.loads(app.get("plotly_chart")[0].proto.config)
+    assert config["toImageButtonOptions"]["format"] == "svg"
+    names = [b.proto.label for b in app.get("download_button")]
+    assert names.count("Chart data (CSV)") == 2
+
+
+def test_whats_new_shows_what_each_announcement_replaced(app: AppTest):
+    """Meta 2025 guidance 64-72 (#6, 2025-04-30, mid 68) replaced 60-65 (#5, mid 62.5):
+    68 - 62.5 = +5.5 USD bn a year at the midpoint; Alphabet's ~85 (#13) replaced ~75
+    (#12): +10.0."""
+    at = open_page(app, "whats_new")
+    at.date_input(key="whats_new_since").set_value(date(2025, 4, 1))
+    ok(at.run())
+    table = frames(at)[0].set_index("id")
+    assert table.loc[6, "replaces"] == 5
+    assert table.loc[6, "replaced_figure"] == "60.0–65.0 USD bn"
+    assert table.loc[6, "change_usd_per_year"] == 5.5
+    assert table.loc[13, "replaces"] == 12 and table.loc[13, "change_usd_per_year"] == 10.0
+
+
+def test_as_of_is_typed_and_applied_on_enter(app: AppTest):
+    app.sidebar.text_input(key="f_as_of_text").set_value("2025-05-15")  # Enter
+    ok(app.run())
+    assert app.query_params["as_of"] == "2025-05-15"
+    # At 2025-05-15 Meta's 2025 guidance is 64-72 (mid 68), not yet 70-72.
+    app.selectbox(key="overview_year").set_value(2025)
+    ok(app.run())
+    ranking = chart_specs(app)[0]
+    hover = " ".join(h for t in ranking["data"] for h in t["hovertext"])
+    assert "<b>Meta</b>, 2025<br>Figure: 64.0–72.0 USD bn (chart shows 68.0)" in hover
+    app.sidebar.text_input(key="f_as_of_text").set_value("15/05/2025")
+    ok(app.run())
+    assert "is not a date like 2026-03-01" in " ".join(unescape(e.value) for e in app.error)
+    assert app.query_params["as_of"] == "2025-05-15"  # the previous date stays

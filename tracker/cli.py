@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tracker import __version__, queries, service
+from tracker import __version__, exports, importing, queries, service
 from tracker.bootstrap import get_engine
+from tracker.config import public_url
 from tracker.csv_io import CsvFormatError, announcements_to_csv, read_announcements_csv
 from tracker.errors import CapexError, database_errors
 from tracker.names import has_control_characters
@@ -70,16 +71,23 @@ def _years(text: str) -> tuple[int, int]:
     raise argparse.ArgumentTypeError(f"'{text}' is not a year or range like 2024-2026")
 
 
-def _write_atomically(path: str, text: str) -> None:
+def _write_atomically(path: str, text: str | bytes) -> None:
     """Write all of ``text`` or nothing: a half-written export is worse than none."""
     if path == "-":
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
         return
     target = Path(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent or Path("."), prefix=f".{target.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as fb:
+                fb.write(text)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -176,23 +184,43 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     with _file_errors(args.file):
         raw = read_announcements_csv(args.file)
-    report = service.import_frame(
-        get_engine(),
-        raw,
-        user=args.user,
-        skip_invalid=args.skip_invalid,
-        first_line=raw.attrs.get("lines", 2),
-    )
+    bar = importing.TerminalBar()  # drawn on a terminal only, quiet when piped
+    try:
+        report = importing.import_with_progress(
+            get_engine(),
+            raw,
+            user=args.user,
+            skip_invalid=args.skip_invalid,
+            progress=bar,
+            first_line=raw.attrs.get("lines", 2),
+        )
+    finally:
+        bar.close()
     print(f"imported: {report.describe()}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     engine = get_engine()
+    text: str | bytes
     if args.annual:
-        result = run(queries.announcements_frame(engine), _query(args))
-        table = result.headline[list(SUMMARY_COLUMNS)].round(2)
-        text = _render(table, "csv" if args.format == "table" else args.format)
+        query = _query(args)
+        announcements = queries.announcements_frame(engine)
+        result = run(announcements, query)
+        table = exports.annual_table(result.headline)
+        info = exports.ExportInfo(
+            query,
+            queries.data_as_of(engine),
+            exports.view_link(public_url(), "comparison", {}, query),
+        )
+        if args.file.lower().endswith(".xlsx"):
+            text = exports.to_xlsx(
+                {"Annual": table}, exports.sources(result.headline, announcements), info
+            )
+        elif args.format == "json":
+            text = _render(table, "json")
+        else:
+            text = exports.to_csv(table, info, "annual figures")
     else:
         frame = queries.announcements_frame(engine)
         if args.format == "json":
@@ -345,7 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export announcements (import format) or --annual figures")
     p.add_argument("file", help="path, or - for standard output")
-    p.add_argument("--annual", action="store_true", help="export the normalized annual figures")
+    p.add_argument(
+        "--annual",
+        action="store_true",
+        help="export the normalized annual figures (USD bn, 2 decimals) with a header "
+        "naming the view; a FILE ending in .xlsx gets an Excel workbook with Sources and "
+        "About sheets",
+    )
     _add_view_options(p)
     p.set_defaults(func=cmd_export)
 

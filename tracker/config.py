@@ -51,3 +51,9 @@ def current_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def public_url() -> str:
+    """Where readers open the dashboard (``CAPEX_PUBLIC_URL``), for links in exports and
+    citations; the local Streamlit address by default."""
+    return os.environ.get("CAPEX_PUBLIC_URL", "").strip() or "http://localhost:8501"

@@ -361,12 +361,25 @@ def quarterly_actuals(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.Data
             "period_start",
             "period_end",
             "mid_usd",
+            "qualifier",
             "announced_on",
             "id",
             "source_url",
             "notes",
         ]
     ].sort_values(["company", "period_start"])
+
+
+def latest_guidance(history: pd.DataFrame, scopes: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The latest guidance per company, scope and guided period (rows of
+    :func:`guidance_history`), to draw beside the reported quarters."""
+    guided = history[history["kind"] == Kind.GUIDANCE.value]
+    if scopes:
+        guided = guided[guided["scope"].isin(scopes)]
+    guided = guided.sort_values(["announced_on", "id"]).drop_duplicates(
+        ["company", "scope", "period"], keep="last"
+    )
+    return guided.sort_values(["company", "period_start"]).reset_index(drop=True)
 
 
 def run_rate(quarters: pd.DataFrame) -> pd.DataFrame:

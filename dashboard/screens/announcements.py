@@ -7,15 +7,19 @@ they changed, and nothing is overwritten.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from dashboard import auth, forms, state
-from tracker import queries, service, views
+from tracker import grid, queries, service, views
 from tracker.csv_io import announcements_to_csv
 from tracker.errors import CapexError, ValidationFailed
-from tracker.schema import EDITABLE
+from tracker.query import filter_rows
+from tracker.schema import BY_NAME, EDITABLE
 
 FLASH = "announcements_flash"
+GRID_RESULT = "announcements_grid_result"
 SEEN = "announcements_seen_version"  # {id: version the edit form was opened at}
 
 
@@ -28,6 +32,61 @@ def _flash() -> None:
     message = st.session_state.pop(FLASH, None)
     if message:
         st.success(message, icon=":material/check_circle:")
+
+
+def _grid(ctx: state.Context) -> None:
+    """The editable fields of the listed rows (company and country filters, newest
+    first, at most grid.MAX_ROWS) in a grid; changed rows are saved one by one with the
+    version the grid was opened at, and each row's error is shown with it."""
+    st.subheader("Edit in a grid")
+    shown = filter_rows(ctx.announcements, replace(ctx.query, years=None))
+    table = grid.grid_frame(shown)
+    note = "Double-click a cell to change it, then save the changed rows."
+    if len(shown) > grid.MAX_ROWS:
+        note += f" The newest {grid.MAX_ROWS} of {len(shown)} rows; filter by company for others."
+    st.caption(note)
+    done = st.session_state.pop(GRID_RESULT, None)
+    if done:
+        saved, errors = done
+        if saved:
+            st.success(
+                "Saved " + ", ".join(f"#{i}" for i in saved) + ".", icon=":material/check_circle:"
+            )
+        for ident, message in errors.items():
+            state.show_error(f"#{ident} not saved: {message}")
+    config: dict = {
+        "id": st.column_config.NumberColumn("Id", format="#%d"),
+        "version": st.column_config.NumberColumn("Version"),
+        "notes": st.column_config.TextColumn("notes", width="large"),
+        "source_url": st.column_config.TextColumn("source_url", width="medium"),
+    }
+    for name in EDITABLE:
+        choices = BY_NAME[name].choices
+        if choices is not None:
+            config[name] = st.column_config.SelectboxColumn(
+                name, options=choices.values(), required=True
+            )
+    edited = st.data_editor(
+        table,
+        key=f"grid_{ctx.version}",
+        disabled=list(grid.READ_ONLY),
+        hide_index=True,
+        num_rows="fixed",
+        column_config=config,
+    )
+    edits = grid.grid_edits(table, edited)
+    if st.button(
+        f"Save {len(edits)} changed row(s)",
+        disabled=not edits,
+        key="grid_save",
+        type="primary",
+        icon=":material/save:",
+    ):
+        result = grid.save_edits(ctx.engine, edits, ctx.user)
+        st.session_state[GRID_RESULT] = (result.saved, result.errors)
+        if result.saved:
+            state.context().reload()
+        st.rerun()
 
 
 def render(ctx: state.Context) -> None:
@@ -63,7 +122,9 @@ def render(ctx: state.Context) -> None:
     if not ctx.access.can_write:
         auth.read_only_notice(ctx.access)
         return
-    st.subheader("Edit an announcement")
+    _grid(ctx)
+
+    st.subheader("Edit one announcement in a form")
     labels = {int(r.id): _label(r) for r in frame.itertuples()}
     chosen = st.selectbox(
         "Announcement", list(labels), format_func=lambda i: labels[i], key="edit_id"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
-from tracker import views
+from tracker import exports, views
+
+_SHOWN = "_company_shown"
+MONEY = st.column_config.NumberColumn(format="%.2f")
+PERCENT = st.column_config.NumberColumn(format="%.1f %%")
 
 
 def render(ctx: state.Context) -> None:
@@ -16,7 +21,14 @@ def render(ctx: state.Context) -> None:
     if not names:
         state.show_empty("No companies yet; add an announcement or import a CSV.")
         return
+    # The chosen company is part of the link (``?company=Meta``), so a copied link opens it.
+    wanted = st.query_params.get("company")
+    if wanted in names and st.session_state.get(_SHOWN) != wanted:
+        st.session_state["company_name"] = wanted
     company = st.selectbox("Company", names, key="company_name")
+    st.session_state[_SHOWN] = company
+    if st.query_params.get("company") != company:
+        st.query_params["company"] = company
     own = ctx.company_announcements()
     own = own[own["company"] == company]
     info = ctx.companies[ctx.companies["name"] == company].iloc[0]
@@ -32,10 +44,12 @@ def render(ctx: state.Context) -> None:
 
     st.subheader("Capex by calendar year")
     series = ctx.headline[ctx.headline["company"] == company]
-    st.plotly_chart(
+    state.chart(
+        ctx,
         charts.company_series(series, ctx.measure, company),
-        key="company_series",
-        config={"displaylogo": False},
+        "company_series",
+        f"{company}-by-year",
+        exports.annual_table(series),
     )
     if not series.empty:
         st.caption(
@@ -44,34 +58,100 @@ def render(ctx: state.Context) -> None:
             )
         )
 
+    history = views.guidance_history(own)
     quarters = views.quarterly_actuals(own)
     if not quarters.empty:
-        st.subheader("Reported quarters")
-        st.plotly_chart(
-            charts.quarterly(quarters, company),
-            key="company_quarters",
-            config={"displaylogo": False},
+        st.subheader("Reported quarters beside the guidance")
+        guidance = views.latest_guidance(history, tuple(quarters["scope"].unique()))
+        state.chart(
+            ctx,
+            charts.quarterly(quarters, company, guidance),
+            "company_quarters",
+            f"{company}-quarters",
+            quarters,
         )
-        st.dataframe(views.run_rate(quarters), hide_index=True, key="company_run_rate")
+        st.caption(
+            state.md_escape(
+                state.footnote(
+                    ctx,
+                    "reported quarters (latest report per quarter); dashed: the latest "
+                    "guidance for each guided period divided by four",
+                )
+            )
+        )
+        st.markdown("**Quarters** (USD bn)")
+        st.dataframe(
+            quarters.assign(
+                quarter=[
+                    f"{pd.Timestamp(s):%Y-%m} to {pd.Timestamp(e):%Y-%m}"
+                    for s, e in zip(quarters["period_start"], quarters["period_end"], strict=True)
+                ]
+            )[["quarter", "mid_usd", "qualifier", "id", "announced_on", "source_url"]],
+            hide_index=True,
+            column_config={
+                "mid_usd": st.column_config.NumberColumn("Capex, USD bn", format="%.2f"),
+                "id": st.column_config.NumberColumn("Announcement", format="#%d"),
+                "announced_on": st.column_config.DateColumn("Filed", format="YYYY-MM-DD"),
+                "source_url": state.link_column(),
+            },
+            key="company_quarter_table",
+        )
+        st.markdown("**Run rate** (latest quarter × 4, and the trailing four quarters)")
+        st.dataframe(
+            views.run_rate(quarters),
+            hide_index=True,
+            column_config={
+                c: MONEY for c in ("latest_quarter_usd_bn", "run_rate_usd_bn", "trailing_4q_usd_bn")
+            },
+            key="company_run_rate",
+        )
         metrics = ctx.filing_metrics()
         metrics = metrics[metrics["company"] == company]
         if not metrics.empty:
             intensity = views.capex_intensity(quarters, metrics)
             if not intensity.empty:
-                st.markdown("**Capex intensity** (capex / revenue and / operating cash flow)")
-                st.dataframe(intensity, hide_index=True, key="company_intensity")
+                st.markdown(
+                    "**Capex intensity** (capex / revenue and / operating cash flow, per "
+                    "quarter and over the trailing four quarters, from the filings)"
+                )
+                st.dataframe(
+                    intensity,
+                    hide_index=True,
+                    column_config={
+                        "period_start": st.column_config.DateColumn(
+                            "Quarter from", format="YYYY-MM"
+                        ),
+                        **{c: MONEY for c in ("capex", "revenue", "operating_cash_flow")},
+                        **{c: PERCENT for c in intensity.columns if c.endswith("%")},
+                    },
+                    key="company_intensity",
+                )
 
     st.subheader("Guidance history")
-    history = views.guidance_history(own)
-    st.plotly_chart(
-        charts.guidance_history(history, company),
-        key="company_guidance",
-        config={"displaylogo": False},
+    # Reported quarters have their own chart above; here they would be one line each.
+    plans = history[~((history["kind"] == "actual") & (history["months"] == 3))]
+    state.chart(
+        ctx,
+        charts.guidance_history(plans, company),
+        "company_guidance",
+        f"{company}-guidance-history",
+        state.guidance_data(plans, company),
     )
     delivered = views.guided_vs_delivered(history)
     if not delivered.empty:
-        st.markdown("**Guided vs delivered** (USD bn for the guided period)")
-        st.dataframe(delivered, hide_index=True, key="company_delivered")
+        st.markdown(
+            "**Guided vs delivered** (USD bn for the guided period; how far the reported "
+            "actual landed from the first and the last guidance)"
+        )
+        st.dataframe(
+            delivered,
+            hide_index=True,
+            column_config={
+                **{c: MONEY for c in ("first_guidance", "last_guidance", "actual")},
+                **{c: PERCENT for c in ("vs first %", "vs last %")},
+            },
+            key="company_delivered",
+        )
 
     figures = ctx.figures()
     figures = figures[figures["company"] == company]

@@ -36,7 +36,7 @@ def render(ctx: state.Context) -> None:
         key="compare_ids",
     )
     rows = views.compare_announcements(figures, chosen)
-    st.plotly_chart(charts.compared(rows), key="compare_chart", config={"displaylogo": False})
+    state.chart(ctx, charts.compared(rows), "compare_chart", "announcements-compared", rows)
     st.caption(state.md_escape(state.footnote(ctx, "each announcement spread over its months")))
     st.dataframe(
         rows,

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from tracker import exports
 from tracker.views import basis_table, comparison_table, coverage_table, sources_table
 from tracker.vocab import Kind, Scope
 
@@ -29,6 +30,49 @@ def _greyed(table: pd.DataFrame, coverage: pd.DataFrame):
     return table.style.apply(style, axis=1).format("{:,.1f}", subset=numbers, na_rep="")
 
 
+def _exports(ctx: state.Context) -> None:
+    """The comparison and annual tables as sent: CSV with a header block naming the view,
+    and an Excel workbook with Sources and About sheets (see tracker.exports)."""
+    info = state.export_info(ctx)
+    comparison = exports.comparison_export(ctx.headline, ctx.measure)
+    annual = exports.annual_table(ctx.headline)
+    one, two, three, _rest = st.columns([2, 2, 2, 3])
+    with one:
+        st.download_button(
+            "Download CSV",
+            data=exports.to_csv(comparison, info, "comparison"),
+            file_name=exports.file_name("comparison", info, "csv"),
+            mime="text/csv",
+            key="download_comparison_csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+    with two:
+        st.download_button(
+            "Annual figures (CSV)",
+            data=exports.to_csv(annual, info, "annual figures"),
+            file_name=exports.file_name("annual", info, "csv"),
+            mime="text/csv",
+            key="download_annual_csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+    with three:
+        st.download_button(
+            "Excel workbook",
+            data=exports.to_xlsx(
+                {"Comparison": comparison, "Annual": annual},
+                exports.sources(ctx.headline, ctx.announcements),
+                info,
+            ),
+            file_name=exports.file_name("comparison", info, "xlsx"),
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key="download_comparison_xlsx",
+            icon=":material/table_view:",
+            on_click="ignore",
+        )
+
+
 def render(ctx: state.Context) -> None:
     state.header(
         ctx,
@@ -47,7 +91,7 @@ def render(ctx: state.Context) -> None:
         column_config={"company": "Company", "measure": "Measure"},
         key="comparison_table",
     )
-    state.download(table, "capex-comparison.csv")
+    _exports(ctx)
 
     st.subheader("Where each figure comes from")
     sources = sources_table(ctx.headline, ctx.announcements)

@@ -25,10 +25,12 @@ def render(ctx: state.Context) -> None:
     first = guided.index[0] if not guided.empty else names[0]
     company = st.selectbox("Company", names, index=names.index(first), key="guidance_company")
     history = views.guidance_history(known)
-    st.plotly_chart(
+    state.chart(
+        ctx,
         charts.guidance_history(history, company),
-        key="guidance_chart",
-        config={"displaylogo": False},
+        "guidance_chart",
+        f"guidance-history-{company}",
+        state.guidance_data(history, company),
     )
     st.caption(state.md_escape(state.footnote(ctx, "midpoint, USD per year; bars show low–high")))
     st.subheader("Guided vs delivered")

@@ -12,7 +12,7 @@ import streamlit as st
 from sqlmodel import Session
 
 from dashboard import auth, state
-from tracker import service
+from tracker import importing, service
 from tracker.csv_io import CsvFormatError, read_announcements_csv
 from tracker.errors import CapexError, database_errors
 from tracker.schema import NAMES
@@ -57,7 +57,8 @@ def render(ctx: state.Context) -> None:
         state.show_error(f"Cannot read {upload.name}: {error}")
         return
     try:
-        result, unchanged = _preview(ctx, raw)
+        with st.spinner(f"Checking {len(raw):,} row(s) against the stored data…"):
+            result, unchanged = _preview(ctx, raw)
     except CapexError as error:
         state.show_error(error)
         return
@@ -86,13 +87,26 @@ def render(ctx: state.Context) -> None:
     if st.button(f"Save {len(result.valid)} row(s)", type="primary", key="import_save"):
         lines = raw.attrs.get("lines")
         first_line = lines if lines is not None and len(lines) == len(raw) else 2
-        try:
-            report = service.import_frame(
-                ctx.engine, raw, ctx.user, skip_invalid=skip, first_line=first_line
-            )
-        except CapexError as error:
-            state.show_error(error)
-            return
+        with st.status(f"Importing {upload.name}", expanded=True) as status:
+            bar = st.progress(0.0, text="reading")
+
+            def show(step: importing.Step) -> None:
+                bar.progress(step.fraction, text=step.describe())
+
+            try:
+                report = importing.import_with_progress(
+                    ctx.engine,
+                    raw,
+                    ctx.user,
+                    skip_invalid=skip,
+                    progress=show,
+                    first_line=first_line,
+                )
+            except CapexError as error:
+                status.update(label="Nothing was saved", state="error")
+                state.show_error(error)
+                return
+            status.update(label=f"Saved {upload.name}", state="complete")
         st.session_state[REPORT] = (
             token,
             state.md_escape(f"Imported {upload.name}: {report.describe()}."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, state
+from tracker import exports
 from tracker.normalize import default_year
 from tracker.views import year_total
 
@@ -52,16 +53,23 @@ def render(ctx: state.Context) -> None:
         "reported actual, else the latest guidance, else the pledge; lighter bars are "
         "partial years (not in the total)"
     )
-    st.plotly_chart(
+    state.chart(
+        ctx,
         charts.ranking(headline, year, ctx.measure),
-        key="overview_ranking",
-        config={"displaylogo": False},
+        "overview_ranking",
+        f"ranking-{year}",
+        exports.annual_table(headline[headline["year"] == year]),
     )
     st.caption(state.md_escape(state.footnote(ctx, basis)))
     st.subheader("Over time")
-    st.plotly_chart(
-        charts.over_time(headline, ctx.measure), key="overview_time", config={"displaylogo": False}
+    state.chart(
+        ctx,
+        charts.over_time(headline, ctx.measure),
+        "overview_time",
+        "capex-by-year",
+        exports.annual_table(headline),
     )
+    st.caption(state.md_escape(state.footnote(ctx, basis)))
 
 
 render(state.frame("overview"))

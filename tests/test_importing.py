@@ -1,0 +1,112 @@
+"""Imports with progress: the same result as one import, stage by stage, and a cancelled
+or failed import saves nothing (one transaction)."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+
+from tests.helpers import rows
+from tracker import importing, queries, service
+from tracker.cli import main
+from tracker.importing import Step, TerminalBar
+
+
+def _new_rows(n: int) -> pd.DataFrame:
+    return rows(
+        *(
+            {
+                "company": f"Co {i % 7}",
+                "period": str(2020 + i % 5),
+                "amount_low": str(10 + i),
+                "amount_high": "",
+                "announced_on": "2025-01-29",
+                "source_url": f"https://example.com/{i}",
+            }
+            for i in range(n)
+        )
+    )
+
+
+def test_progress_reports_each_stage_and_saves_every_row(empty_engine):
+    steps: list[Step] = []
+    report = importing.import_with_progress(
+        empty_engine, _new_rows(25), "tester", progress=steps.append, chunk_rows=10
+    )
+    assert report.inserted == 25 and report.companies_created == 7
+    assert [s.stage for s in steps] == [
+        "reading",
+        "validating",
+        "validating",
+        "saving",
+        "saving",
+        "saving",
+        "saving",
+        "done",
+    ]
+    assert [s.done for s in steps if s.stage == "saving"] == [0, 10, 20, 25]
+    assert steps[-1].fraction == 1.0 and steps[2].fraction == 0.5
+    assert len(queries.announcements_frame(empty_engine)) == 25
+
+
+def test_an_exception_mid_save_leaves_no_rows(empty_engine, monkeypatch):
+    calls = {"n": 0}
+    real_save = service.save
+
+    def failing_save(session, valid, user=None):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the first chunk is already written in the transaction
+            raise KeyboardInterrupt  # Ctrl-C, a closed tab
+        return real_save(session, valid, user)
+
+    monkeypatch.setattr(service, "save", failing_save)
+    with pytest.raises(KeyboardInterrupt):
+        importing.import_with_progress(empty_engine, _new_rows(25), "tester", chunk_rows=10)
+    assert calls["n"] == 2
+    assert queries.announcements_frame(empty_engine).empty
+    assert queries.companies_frame(empty_engine).empty
+
+
+def test_a_cancel_from_the_progress_callback_saves_nothing(empty_engine):
+    def cancel(step: Step) -> None:
+        if step.stage == "saving" and step.done >= 10:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        importing.import_with_progress(
+            empty_engine, _new_rows(25), "tester", progress=cancel, chunk_rows=10
+        )
+    assert queries.announcements_frame(empty_engine).empty
+
+
+class FakeTty(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_terminal_bar_draws_on_a_terminal_and_is_quiet_when_piped():
+    tty, pipe = FakeTty(True), FakeTty(False)
+    for stream in (tty, pipe):
+        bar = TerminalBar(stream, min_interval=0)
+        bar(Step("validating", 50, 100))
+        bar(Step("saving", 100, 100))
+        bar(Step("done", 100, 100))
+    assert pipe.getvalue() == ""
+    drawn = tty.getvalue()
+    assert "\r[#######" in drawn and "validating: 50 of 100 row(s)" in drawn
+    assert "saving: 100 of 100 row(s)" in drawn and drawn.endswith("done: 100 row(s)\x1b[K\n")
+
+
+def test_cli_import_is_quiet_when_piped(configured_env, tmp_path, capsys):
+    path = tmp_path / "new.csv"
+    _new_rows(3).to_csv(path, index=False)
+    assert main(["import", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("imported: 3 added")
+    assert "[#" not in captured.err  # stderr is not a terminal under pytest
