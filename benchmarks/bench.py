@@ -1,220 +1,504 @@
-"""Benchmark capex-tracker at 1k, 10k and 100k announcements.
+"""Benchmark capex-tracker as the analyst feels it, with a floor for every figure.
 
-Generates a realistic synthetic database (hundreds of companies, quarterly guidance
-revisions, fiscal years, multi-year pledges, several currencies), then measures:
+For each size (default 1k and 100k announcements, ``benchmarks/synthetic.py``) and each
+database (SQLite; PostgreSQL when ``--pg-url`` is given, e.g. from
+``bash benchmarks/pg.sh start``):
 
-- import: read the CSV, validate, check duplicates and insert (``capex import``)
-- load: read all announcements from the database
-- normalize: the annual table (``tracker.normalize.annual_view``)
-- first render: the dashboard's first run in ``AppTest`` (cold caches)
-- filter change: one rerun after choosing three companies
-- slowest tab: opening each dashboard tab in turn, the slowest one
-- export: announcements to CSV (the import format)
+- import: read the CSV, validate, check duplicates, insert (``capex import``). Floors:
+  the same import on SQLite, and (PostgreSQL) a raw ``COPY`` of the stored rows into
+  the same, emptied, indexed table.
+- annual_view against ``benchmarks/floor.py`` (a straightforward numpy version; the
+  figures are asserted equal).
+- the real app in headless Chromium (playwright): cold server to first chart, warm
+  server + new browser session to first chart, a company filter, a scope change, an
+  as-of change and every page switch (until the script run finished and the page is
+  no longer stale), and the server's memory (RSS via /proc) after those views. Floor:
+  a bare Streamlit page with one plotly chart, cold and warm, in the same run.
 
-and prints a table with the figures and the cost per 1k announcements, so growth that
-is worse than linear shows as a rising per-1k cost. Run it with
-``.venv/bin/python benchmarks/bench.py`` (``--sizes 1000 10000`` for a quicker run).
+Run: ``.venv/bin/python benchmarks/bench.py [--sizes 1000 100000] [--pg-url URL]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
+import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
-from datetime import date
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-TODAY = date(2026, 11, 25)
-CURRENCIES = np.array(["USD"] * 17 + ["CNY", "EUR", "JPY", "GBP", "KRW", "INR"])
-SCOPES = np.array(["total_capex", "total_capex", "ai_infrastructure", "data_centers"])
+from floor import numpy_annual_view  # noqa: E402
+from synthetic import TODAY, revisions, synthetic_announcements  # noqa: E402
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+CHART = ".js-plotly-plot .main-svg"
+BARE_APP = """
+import plotly.express as px
+import streamlit as st
 
-def synthetic_announcements(n: int, seed: int = 7) -> pd.DataFrame:
-    """``n`` distinct announcements in the CSV import format."""
-    rng = np.random.default_rng(seed)
-    companies = int(min(600, max(20, n // 150)))
-    names = np.array([f"Company {i:04d}" for i in range(companies)])
-    fy_end = rng.choice([12, 12, 12, 6, 3, 9, 5], companies)
-    country = rng.choice(["US", "CN", "DE", "JP", "GB", "KR", "IN", "FR"], companies)
-    c = rng.integers(0, companies, n)
-    kind = rng.choice(["guidance", "actual", "pledge"], n, p=[0.6, 0.25, 0.15])
-    year = rng.integers(2016, 2027, n)
-    fiscal = rng.random(n) < 0.3
-    span = rng.integers(2, 6, n)
-    period = np.where(
-        kind == "pledge",
-        pd.Series(year).astype(str) + "-" + pd.Series(year + span - 1).astype(str),
-        np.where(fiscal, "FY" + pd.Series(year).astype(str), pd.Series(year).astype(str)),
-    )
-    low = np.round(rng.lognormal(2.5, 1.2, n), 3).clip(0.01, 900)
-    is_range = rng.random(n) < 0.3
-    high = np.where(is_range, np.round(low * rng.uniform(1.02, 1.3, n), 3), low)
-    offset = rng.integers(-300, 400, n)
-    announced = pd.to_datetime(pd.Series(year).astype(str) + "-01-01") + pd.to_timedelta(
-        offset, unit="D"
-    )
-    announced = announced.where(announced <= pd.Timestamp(TODAY), pd.Timestamp(TODAY))
-    frame = pd.DataFrame(
-        {
-            "company": names[c],
-            "ticker": "",
-            "country": country[c],
-            "fy_end_month": fy_end[c].astype(str),
-            "kind": kind,
-            "scope": rng.choice(SCOPES, n),
-            "period": period,
-            "amount_low": pd.Series(low).map("{:g}".format),
-            "amount_high": pd.Series(high).map("{:g}".format),
-            "currency": rng.choice(CURRENCIES, n),
-            "announced_on": announced.dt.strftime("%Y-%m-%d"),
-            "source_url": [f"https://example.com/ir/{i}" for i in range(n)],
-            "notes": np.where(is_range, "Guidance range", ""),
-        }
-    )
-    key = ["company", "period", "announced_on", "amount_low", "amount_high", "currency"]
-    frame = frame.drop_duplicates(key)
-    assert len(frame) > 0.99 * n
-    return frame.reset_index(drop=True)
+st.set_page_config(page_title="bare", layout="wide")
+st.title("Bare page")
+st.plotly_chart(px.bar(x=["a", "b", "c"], y=[3, 1, 2]))
+"""
 
 
-def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
-    results, result = [], None
-    for _ in range(repeat):
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+# --- databases and import ------------------------------------------------------------
+
+
+def fresh_database(url: str) -> None:
+    from sqlalchemy import text
+
+    from tracker.db import make_engine
+
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        return
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def raw_copy_floor(url: str) -> float:
+    """Time a plain COPY of the stored announcements (exactly the validated rows) back
+    into the emptied, indexed table; the table ends as it was."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn:
+        buffer = io.BytesIO()
+        with conn.cursor() as cur:
+            with cur.copy("COPY announcement TO STDOUT") as copy:
+                for block in copy:
+                    buffer.write(block)
+            cur.execute("TRUNCATE announcement CASCADE")
+        conn.commit()
+        data = buffer.getvalue()
         start = time.perf_counter()
-        result = fn()
-        results.append(time.perf_counter() - start)
-    return statistics.median(results), result
+        with conn.cursor() as cur, cur.copy("COPY announcement FROM STDIN") as copy:
+            copy.write(data)
+        conn.commit()
+        return time.perf_counter() - start
 
 
-def bench_size(n: int, workdir: Path, repeat: int) -> dict[str, float]:
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
+def build_database(url: str, csv_path: Path, repeat: int) -> dict[str, float]:
+    """Import the synthetic file (timed, best of ``repeat`` fresh databases), then add
+    the revisions that supersede earlier rows (not timed)."""
+    from tracker.bootstrap import init_db
+    from tracker.csv_io import read_announcements_csv
+    from tracker.db import make_engine
+    from tracker.service import import_frame
 
-    from tracker import db as tracker_db
-    from tracker import repository as repo
-    from tracker.csv_io import announcements_to_csv, read_announcements_csv
-    from tracker.db import init_db, make_engine
+    times = []
+    for _ in range(repeat):
+        fresh_database(url)
+        engine = make_engine(url)
+        init_db(engine, seed=False)
+        t, report = timed(
+            lambda e=engine: import_frame(
+                e, read_announcements_csv(csv_path), user="bench", today=TODAY
+            )
+        )
+        times.append(t)
+        engine.dispose()
+    out = {"import": min(times), "rows": report.inserted}
+    if url.startswith("postgresql"):
+        out["raw copy"] = raw_copy_floor(url)
+    engine = make_engine(url)
+    import pandas as pd
+
+    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    import_frame(engine, revisions(frame), user="bench", today=TODAY)
+    engine.dispose()
+    return out
+
+
+# --- annual_view against its floor ---------------------------------------------------
+
+
+def bench_normalize(url: str, repeat: int) -> dict[str, float]:
+    from tracker import queries
+    from tracker.db import make_engine
+    from tracker.fx import default_fx
     from tracker.normalize import annual_view
 
-    csv_path = workdir / f"synthetic-{n}.csv"
-    synthetic_announcements(n).to_csv(csv_path, index=False)
-    db_path = workdir / f"bench-{n}.sqlite"
-    url = f"sqlite:///{db_path}"
     engine = make_engine(url)
-    init_db(engine, seed=False)
-
-    def do_import():
-        raw = read_announcements_csv(csv_path)
-        return repo.import_frame(engine, raw, user="bench", today=TODAY)
-
-    t_import, report = timed(do_import)
-    rows = report.inserted
-    t_load, frame = timed(lambda: repo.announcements_frame(engine), repeat)
-    t_norm, _ = timed(lambda: annual_view(frame, TODAY), repeat)
-    t_export, _ = timed(lambda: announcements_to_csv(frame), repeat)
-
-    os.environ["DATABASE_URL"] = url
-    tracker_db._engine_for.cache_clear()
-    firsts, filters, tabs = [], [], []
-    companies = sorted(frame["company"].unique())[:3]
-    for _ in range(repeat):
-        # Cold start each time: Streamlit's caches are process-wide.
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=300)
-        t_first, _ = timed(at.run)
-        assert not at.exception, at.exception
-        at.multiselect(key="f_companies").set_value(companies)
-        t_filter, _ = timed(at.run)
-        assert not at.exception, at.exception
-        at.multiselect(key="f_companies").set_value([])
-        at.run()
-        slowest = 0.0
-        for label in [*(t.label for t in at.tabs[1:]), at.tabs[0].label]:
-            at.session_state["tab"] = label
-            t_tab, _ = timed(at.run)
-            assert not at.exception, (label, at.exception)
-            slowest = max(slowest, t_tab)
-        firsts.append(t_first)
-        filters.append(t_filter)
-        tabs.append(slowest)
+    t_load, frame = timed(lambda: queries.announcements_frame(engine))
     engine.dispose()
+    fx = default_fx()
+    annual_view(frame, TODAY, fx), numpy_annual_view(frame, TODAY, fx)  # warm up
+    ours, floor = [], []
+    for _ in range(repeat):
+        t, view = timed(lambda: annual_view(frame, TODAY, fx))
+        ours.append(t)
+        t, (headline, by_basis) = timed(lambda: numpy_annual_view(frame, TODAY, fx))
+        floor.append(t)
+    for mine, theirs in ((headline, view.headline), (by_basis, view.by_basis)):
+        theirs = theirs[list(mine.columns)].reset_index(drop=True)
+        assert len(mine) == len(theirs)
+        for column in mine.columns:
+            if mine[column].dtype.kind == "f":
+                assert np.allclose(mine[column], theirs[column], rtol=1e-9, atol=1e-9), column
+            else:
+                assert (mine[column].astype(str) == theirs[column].astype(str)).all(), column
     return {
-        "rows": rows,
-        "import": t_import,
         "load": t_load,
-        "normalize": t_norm,
-        "first render": statistics.median(firsts),
-        "filter change": statistics.median(filters),
-        "slowest tab": statistics.median(tabs),
-        "export": t_export,
+        "annual_view": statistics.median(ours),
+        "annual_view floor": statistics.median(floor),
     }
 
 
-TARGETS = {
-    "import": 5.0,
-    "normalize": 1.0,
-    "first render": 2.0,
-    "filter change": 0.3,
-    "export": 2.0,
-}
+# --- the browser ---------------------------------------------------------------------
 
 
-def report(results: list[dict[str, float]]) -> str:
-    metrics = [
-        "import",
-        "load",
-        "normalize",
-        "first render",
-        "filter change",
-        "slowest tab",
-        "export",
-    ]
-    lines = ["| announcements | " + " | ".join(metrics) + " |", "|---:|" + "---:|" * len(metrics)]
-    for r in results:
-        cells = [f"{r[m]:.3f} s" for m in metrics]
-        lines.append(f"| {r['rows']:,} | " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append("Cost per 1k announcements (flat or falling = linear or better):")
-    lines.append("")
-    lines.append("| announcements | " + " | ".join(metrics) + " |")
-    lines.append("|---:|" + "---:|" * len(metrics))
-    for r in results:
-        cells = [f"{r[m] / r['rows'] * 1000 * 1000:.1f} ms" for m in metrics]
-        lines.append(f"| {r['rows']:,} | " + " | ".join(cells) + " |")
-    biggest = max(results, key=lambda r: r["rows"])
-    lines.append("")
-    lines.append(
-        f"Targets at {biggest['rows']:,}: "
-        + ", ".join(
-            f"{m} {biggest[m]:.2f} s {'<' if biggest[m] < t else '>='} {t} s "
-            f"{'ok' if biggest[m] < t else 'MISSED'}"
-            for m, t in TARGETS.items()
-        )
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(script: Path, cwd: Path, env: dict[str, str]) -> Iterator[tuple[str, int, float]]:
+    """A fresh ``streamlit run`` process: (url, pid, start time)."""
+    port = free_port()
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        yield url, proc.pid, start
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def rss_mib(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of the process in MiB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = value
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+class Session:
+    """One browser context on the app, counting finished script runs (from the
+    websocket's ForwardMsg stream) so an interaction is timed to its run's end."""
+
+    def __init__(self, browser: Any, url: str):
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self._forward = ForwardMsg
+        self.context = browser.new_context(viewport={"width": 1400, "height": 2400})
+        self.page = self.context.new_page()
+        self.finished = 0
+        self._lock = threading.Lock()
+        self.page.on("websocket", self._watch)
+        self.url = url
+
+    def _watch(self, ws: Any) -> None:
+        ws.on("framereceived", self._frame)
+
+    def _frame(self, payload: Any) -> None:
+        if not isinstance(payload, bytes):
+            return
+        try:
+            msg = self._forward.FromString(payload)
+        except Exception:
+            return
+        if msg.WhichOneof("type") == "script_finished":
+            with self._lock:
+                self.finished += 1
+
+    def first_chart(self, path: str = "") -> float:
+        start = time.perf_counter()
+        self.page.goto(self.url + path)
+        self.page.wait_for_selector(CHART, timeout=180_000)
+        return time.perf_counter() - start
+
+    def settle(self, before: int, start: float, chart: bool) -> float:
+        """Wait for the next finished run, then for the page to be redrawn."""
+        deadline = time.monotonic() + 180
+        while self.finished <= before:
+            self.page.wait_for_timeout(5)
+            if time.monotonic() > deadline:
+                raise TimeoutError("the script run did not finish")
+        self.page.wait_for_function(
+            "() => !document.querySelector('[data-stale=\"true\"]')", timeout=60_000
+        )
+        if chart:
+            self.page.wait_for_selector(CHART, timeout=60_000)
+        return time.perf_counter() - start
+
+    def act(self, action: Callable[[], None], chart: bool = False) -> float:
+        before = self.finished
+        start = time.perf_counter()
+        action()
+        return self.settle(before, start, chart)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def choose(page: Any, key: str, text: str) -> Callable[[], None]:
+    def run() -> None:
+        box = page.locator(f".st-key-{key} input").first
+        box.click()
+        box.fill(text)
+        page.keyboard.press("Enter")
+
+    return run
+
+
+def close_menus(page: Any) -> None:
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(200)
+
+
+def set_date(page: Any, key: str, value: str) -> Callable[[], None]:
+    """Type the date into the field's segments; the returned action commits it (a
+    click outside the field, which is when Streamlit sends the new value)."""
+    page.locator(f".st-key-{key} [role=spinbutton]").first.focus()
+    page.keyboard.type(value.replace("-", ""), delay=0)
+
+    def run() -> None:
+        page.mouse.click(700, 300)
+
+    return run
+
+
+PAGES = [
+    ("Comparison", "comparison", False),
+    ("Company", "company", True),
+    ("Compare announcements", "compare-announcements", False),
+    ("Programmes & pledges", "programmes", False),
+    ("Guidance history", "guidance-history", True),
+    ("What's new", "whats-new", False),
+    ("Announcements", "announcements", False),
+    ("Add announcement", "add", False),
+    ("Import CSV", "import", False),
+    ("Edit history", "history", False),
+    ("Methodology", "methodology", False),
+    ("Overview", "overview", True),
+]
+
+
+def bench_browser(db_url: str, company: str, warm_runs: int) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, float] = {}
+    env = {"DATABASE_URL": db_url, "CAPEX_USER": "bench", "STREAMLIT_RUNNER_FAST_RERUNS": "true"}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with server(ROOT / "dashboard" / "app.py", ROOT, env) as (url, pid, started):
+            first = Session(browser, url)
+            first.page.goto(url)
+            first.page.wait_for_selector(CHART, timeout=300_000)
+            out["cold first chart"] = time.perf_counter() - started
+            first.close()
+            warm = []
+            for _ in range(warm_runs):
+                session = Session(browser, url)
+                warm.append(session.first_chart())
+                session.close()
+            out["warm first chart"] = statistics.median(warm)
+            s = Session(browser, url)
+            s.first_chart()
+            page = s.page
+            out["filter change"] = s.act(choose(page, "f_companies", company), chart=True)
+            close_menus(page)
+            out["scope change"] = s.act(choose(page, "f_scopes", "Total capex"), chart=True)
+            close_menus(page)
+            out["as-of change"] = s.act(set_date(page, "f_as_of", "2025-06-30"), chart=True)
+            slowest, name = 0.0, ""
+            for title, path, chart in PAGES:
+                # Sidebar links in NAV order; the first (Overview) has an empty href.
+                links = page.locator('[data-testid="stSidebar"] a')
+                link = links.first if path == "overview" else None
+                for i in range(links.count()):
+                    href = (links.nth(i).get_attribute("href") or "").split("?")[0]
+                    if href == path:
+                        link = links.nth(i)
+                assert link is not None, path
+                t = s.act(lambda link=link: link.evaluate("el => el.click()"), chart=chart)
+                out[f"page {title}"] = t
+                if t > slowest:
+                    slowest, name = t, title
+            out["slowest page"] = slowest
+            out["slowest page name"] = name  # type: ignore[assignment]
+            out["server RSS"], out["server peak RSS"] = rss_mib(pid)
+            s.close()
+        with tempfile.TemporaryDirectory(prefix="capex-bare-") as tmp:
+            bare = Path(tmp)
+            (bare / "app.py").write_text(BARE_APP)
+            shutil.copytree(ROOT / ".streamlit", bare / ".streamlit")
+            with server(bare / "app.py", bare, {}) as (url, _pid, started):
+                s = Session(browser, url)
+                s.page.goto(url)
+                s.page.wait_for_selector(CHART, timeout=120_000)
+                out["bare cold first chart"] = time.perf_counter() - started
+                s.close()
+                warm = []
+                for _ in range(warm_runs):
+                    session = Session(browser, url)
+                    warm.append(session.first_chart())
+                    session.close()
+                out["bare warm first chart"] = statistics.median(warm)
+        browser.close()
+    return out
+
+
+# --- report --------------------------------------------------------------------------
+
+
+def ratio(value: float, floor: float) -> str:
+    return f"{value / floor:.2f}x" if floor else "–"
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "| database | announcements | figure | measured | floor | ratio | target |",
+        "|---|---:|---|---:|---:|---:|---|",
+    ]
+
+    def row(
+        r: dict[str, Any], figure: str, value: float, floor: str, fl: float | None, target: str
+    ):
+        shown = f"{value:.3f} s" if "RSS" not in figure else f"{value:.0f} MiB"
+        floor_text = f"{floor} {fl:.3f} s" if fl is not None else floor
+        lines.append(
+            f"| {r['db']} | {r['rows']:,} | {figure} | {shown} | {floor_text} | "
+            f"{ratio(value, fl) if fl else '–'} | {target} |"
+        )
+
+    for r in results:
+        sqlite_import = next(
+            (x["import"] for x in results if x["db"] == "SQLite" and x["size"] == r["size"]), None
+        )
+        if r["db"] == "SQLite":
+            row(r, "import", r["import"], "", None, "")
+        else:
+            row(r, "import", r["import"], "SQLite", sqlite_import, "< 2x")
+            row(r, "import", r["import"], "raw COPY", r["raw copy"], "< 2x")
+        row(r, "load", r["load"], "", None, "")
+        row(r, "annual_view", r["annual_view"], "numpy", r["annual_view floor"], "< 1.5x")
+        if "cold first chart" in r:
+            row(
+                r,
+                "cold server, first chart",
+                r["cold first chart"],
+                "bare",
+                r["bare cold first chart"],
+                "< 1.5x",
+            )
+            row(
+                r,
+                "warm server, new session, first chart",
+                r["warm first chart"],
+                "bare",
+                r["bare warm first chart"],
+                "< 1.1x",
+            )
+            row(r, "company filter", r["filter change"], "", None, "")
+            row(r, "scope change", r["scope change"], "", None, "< 0.3 s")
+            row(r, "as-of change", r["as-of change"], "", None, "< 0.3 s")
+            row(
+                r,
+                f"slowest page switch ({r['slowest page name']})",
+                r["slowest page"],
+                "",
+                None,
+                "< 0.5 s",
+            )
+            row(r, "server RSS after the views", r["server RSS"], "", None, "< 400 MiB")
+            row(r, "server peak RSS", r["server peak RSS"], "", None, "")
+    lines.append("")
+    lines.append("Page switches (s): ")
+    for r in results:
+        if "cold first chart" in r:
+            pages = ", ".join(f"{t} {r['page ' + t]:.2f}" for t, _p, _c in PAGES)
+            lines.append(f"- {r['db']} {r['rows']:,}: {pages}")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 100_000])
+    parser.add_argument("--pg-url", default="", help="PostgreSQL database (emptied!)")
     parser.add_argument("--repeat", type=int, default=3, help="median of this many runs")
+    parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args(argv)
     results = []
     with tempfile.TemporaryDirectory(prefix="capex-bench-") as tmp:
         for n in args.sizes:
-            results.append(bench_size(n, Path(tmp), args.repeat))
-            print(f"measured {n:,}", file=sys.stderr)
+            frame = synthetic_announcements(n)
+            csv_path = Path(tmp) / f"synthetic-{n}.csv"
+            frame.to_csv(csv_path, index=False)
+            dbs = [("SQLite", f"sqlite:///{tmp}/bench-{n}.sqlite")]
+            if args.pg_url:
+                dbs.append(("PostgreSQL", args.pg_url))
+            for name, url in dbs:
+                r: dict[str, Any] = {"db": name, "size": n}
+                r.update(build_database(url, csv_path, 1 if n > 10_000 else args.repeat))
+                r.update(bench_normalize(url, args.repeat))
+                if not args.no_browser:
+                    r.update(bench_browser(url, frame["company"].iloc[0], args.repeat))
+                results.append(r)
+                print(f"measured {name} {n:,}: {r}", file=sys.stderr, flush=True)
     print(report(results))
     return 0
 

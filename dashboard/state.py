@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 
 import pandas as pd
@@ -131,22 +131,35 @@ def engine() -> Engine:
     return get_engine()
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+# Loads and views are cached with st.cache_resource, not st.cache_data: cache_data
+# pickles a result on every hit and hands back a copy (at 100k announcements tens of
+# MiB per rerun). The objects returned here are shared by every session and treated as
+# read-only: pages filter and derive new frames (pandas copy-on-write), never assign
+# into them. The version key changes with every write, so an edit shows at once; old
+# versions fall out of the bounded caches.
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _announcements(url: str, version: tuple) -> pd.DataFrame:
     return queries.announcements_frame(engine())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _companies(url: str, version: tuple) -> pd.DataFrame:
     return queries.companies_frame(engine())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _data_as_of(url: str, version: tuple) -> date | None:
+    return queries.data_as_of(engine())
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _filing_metrics(url: str, version: tuple) -> pd.DataFrame:
     return queries.filing_metrics_frame(engine())
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _view(
     url: str, version: tuple, as_of: date, scopes: tuple[str, ...], ventures: bool, press: bool
 ) -> AnnualView:
@@ -154,9 +167,58 @@ def _view(
     return compute_view(_announcements(url, version), query)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _figures(url: str, version: tuple, as_of: date) -> pd.DataFrame:
     return views.announcement_figures(_announcements(url, version), as_of)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _known(url: str, version: tuple, query: tuple) -> pd.DataFrame:
+    """Announcements matching the filters, known at the as-of date (``query``: the
+    ViewQuery's fields, so the measure alone does not refilter)."""
+    return filter_announcements(_announcements(url, version), ViewQuery(*query))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _company_announcements(
+    url: str, version: tuple, as_of: date, companies: tuple[str, ...], countries: tuple[str, ...]
+) -> pd.DataFrame:
+    frame = _announcements(url, version)
+    frame = frame[frame["announced_on"] <= pd.Timestamp(as_of)]
+    return filter_rows(frame, ViewQuery(as_of=as_of, companies=companies, countries=countries))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _filtered(
+    url: str,
+    version: tuple,
+    view_key: tuple,
+    which: str,
+    companies: tuple[str, ...],
+    countries: tuple[str, ...],
+    years: tuple[int, int] | None,
+) -> pd.DataFrame:
+    view = _view(url, version, *view_key)
+    query = ViewQuery(companies=companies, countries=countries, years=years)
+    return filter_rows(view.headline if which == "headline" else view.by_basis, query)
+
+
+def clear_caches() -> None:
+    """Forget every cached load and view (after a write; the version key changes
+    anyway, this only frees the memory at once)."""
+    st.cache_data.clear()
+    for cached in (
+        _announcements,
+        _companies,
+        _data_as_of,
+        _filing_metrics,
+        _view,
+        _figures,
+        _known,
+        _company_announcements,
+        _filtered,
+    ):
+        cached.clear()
 
 
 @dataclass
@@ -195,13 +257,12 @@ class Context:
 
     def company_announcements(self) -> pd.DataFrame:
         """Live announcements known at the as-of date, company and country filters only."""
-        frame = self.announcements
-        frame = frame[pd.to_datetime(frame["announced_on"]) <= pd.Timestamp(self.query.as_of)]
-        return filter_rows(frame, replace(self.query, years=None))
+        q = self.query
+        return _company_announcements(self.url, self.version, q.as_of, q.companies, q.countries)
 
     def reload(self) -> None:
         """Forget cached loads after a write (the version key changes anyway)."""
-        st.cache_data.clear()
+        clear_caches()
 
 
 def context() -> Context:
@@ -411,9 +472,9 @@ def build_context(
     query: ViewQuery,
 ) -> Context:
     access = auth.write_access()
-    view = _view(
-        url, version, query.as_of, query.scopes, query.include_ventures, query.include_press
-    )
+    view_key = (query.as_of, query.scopes, query.include_ventures, query.include_press)
+    view = _view(url, version, *view_key)
+    filters = (query.companies, query.countries, query.years)
     ctx = Context(
         engine=eng,
         url=url,
@@ -422,15 +483,20 @@ def build_context(
         companies=companies,
         query=query,
         view=view,
-        headline=filter_rows(view.headline, query),
-        by_basis=filter_rows(view.by_basis, query),
-        known=filter_announcements(announcements, query),
-        data_as_of=queries.data_as_of(eng),
+        headline=_filtered(url, version, view_key, "headline", *filters),
+        by_basis=_filtered(url, version, view_key, "by_basis", *filters),
+        known=_known(url, version, astuple_shallow(replace(query, measure=Measure.MID.value))),
+        data_as_of=_data_as_of(url, version),
         user=access.user or "",
         access=access,
     )
     st.session_state[_CTX] = ctx
     return ctx
+
+
+def astuple_shallow(query: ViewQuery) -> tuple:
+    """The query's fields in order (``dataclasses.astuple`` would copy deeply)."""
+    return tuple(getattr(query, f.name) for f in fields(query))
 
 
 # --- page helpers --------------------------------------------------------------------
@@ -550,7 +616,8 @@ def footnote(ctx: Context, basis: str) -> str:
 def download(frame: pd.DataFrame, name: str, label: str = "Download CSV") -> None:
     st.download_button(
         label,
-        data=table_to_csv(frame),
+        # Built when clicked, not on every run of the page.
+        data=lambda: table_to_csv(frame),
         file_name=name,
         mime="text/csv",
         key=f"download_{name}",

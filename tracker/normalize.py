@@ -23,8 +23,10 @@ Everything is vectorized with numpy: no Python loop runs per announcement or mon
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -47,7 +49,6 @@ class Inclusion:
     press_reports: bool = False
 
 
-@dataclass
 class AnnualView:
     """Annual USD (billions) at one as-of date.
 
@@ -55,15 +56,38 @@ class AnnualView:
     and totals use, with the ids of the announcements behind it.
     ``by_basis``: one row per company, scope, kind and year, every scope and kind, for
     side-by-side views (never added together).
-    ``monthly``: the resolved month rows behind both, for drill-down.
+    ``monthly``: the resolved month rows behind both, for drill-down. It is built on
+    first use (``monthly`` may be given as a function returning it): at 100k
+    announcements it holds millions of rows that no table or chart needs, so a cached
+    view stays small.
     ``warnings``: figures left out, in sentences (e.g. a missing FX rate).
     """
 
-    headline: pd.DataFrame
-    by_basis: pd.DataFrame
-    monthly: pd.DataFrame
-    as_of: date
-    warnings: list[str] = field(default_factory=list)
+    def __init__(
+        self,
+        headline: pd.DataFrame,
+        by_basis: pd.DataFrame,
+        monthly: pd.DataFrame | Callable[[], pd.DataFrame],
+        as_of: date,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.headline = headline
+        self.by_basis = by_basis
+        self._monthly = monthly
+        self.as_of = as_of
+        self.warnings: list[str] = warnings if warnings is not None else []
+
+    @property
+    def monthly(self) -> pd.DataFrame:
+        if not isinstance(self._monthly, pd.DataFrame):
+            self._monthly = self._monthly()
+        return self._monthly
+
+    def __repr__(self) -> str:
+        return (
+            f"AnnualView(as_of={self.as_of}, headline={len(self.headline)} rows, "
+            f"by_basis={len(self.by_basis)} rows, warnings={len(self.warnings)})"
+        )
 
 
 def superseded_ids(frame: pd.DataFrame, as_of: date | None = None) -> set[int]:
@@ -131,6 +155,167 @@ def _eligible(usd: pd.DataFrame, include: Inclusion) -> np.ndarray:
     return ok
 
 
+@dataclass
+class _Resolved:
+    """Resolved month rows as arrays (what :func:`monthly_rows` returns as a frame).
+
+    Per announcement kept (``usd``: known, not superseded, with a rate): its position in
+    the input frame and its codes. Per month row kept: ``src`` (the announcement, an
+    index into the per-announcement arrays), ``month``, ``low`` and ``high``.
+    """
+
+    positions: np.ndarray
+    company_code: np.ndarray  # codes in order of appearance among the kept rows
+    companies: pd.Index
+    scope_rank: np.ndarray
+    kind_rank: np.ndarray
+    ineligible: np.ndarray
+    ids: np.ndarray
+    src: np.ndarray
+    month: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def _codes(values: pd.Series, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of a text column at ``positions`` (-1 for missing) and the distinct
+    values, factorizing the kept rows only."""
+    codes, uniques = pd.factorize(values)
+    return codes[positions], np.asarray(uniques, dtype=object)
+
+
+def _lookup(
+    codes: np.ndarray, uniques: np.ndarray, table: dict[str, int], missing: int
+) -> np.ndarray:
+    """``table[value]`` per row from codes, ``missing`` for values not in the table."""
+    per_unique = np.array([table.get(u, missing) for u in uniques] + [missing], dtype=np.int64)
+    out: np.ndarray = per_unique[codes]
+    return out
+
+
+def _resolve(
+    frame: pd.DataFrame, as_of: date, fx: FxTable | None, include: Inclusion
+) -> tuple[_Resolved, list[str]]:
+    """Rules 1-3 on arrays: known and not superseded, in USD, spread over months and
+    resolved so each (company, scope, kind, month) keeps one statement."""
+    fx = fx or default_fx()
+    announced_all = _announced(frame).to_numpy()
+    known = announced_all <= np.datetime64(pd.Timestamp(as_of))
+    ids_all = frame["id"].to_numpy(dtype=np.int64)
+    supersedes = frame["supersedes"].to_numpy(dtype=float, na_value=np.nan)[known]
+    superseded = np.unique(supersedes[~np.isnan(supersedes)].astype(np.int64))
+    known &= ~np.isin(ids_all, superseded)
+    positions = np.flatnonzero(known)
+
+    # Rule 2 (as in with_usd): actuals at the average rate of their months, the rest at
+    # the rate of their announcement month.
+    first = month_indexes(frame["period_start"].iloc[positions])
+    last = month_indexes(frame["period_end"].iloc[positions])
+    announced_month = month_indexes(frame["announced_on"].iloc[positions])
+    kind_codes, kinds = _codes(frame["kind"], positions)
+    is_actual = _lookup(kind_codes, kinds, {Kind.ACTUAL.value: 1}, 0).astype(bool)
+    currencies = frame["currency"].to_numpy()[positions]
+    rate = fx.rates_at(currencies, announced_month)
+    if is_actual.any():
+        rate = np.where(is_actual, fx.average_rates(currencies, first, last), rate)
+    has_rate = ~np.isnan(rate)
+    warnings: list[str] = []
+    if not has_rate.all():
+        missing = frame.iloc[positions[~has_rate]].assign(fx_rate=np.nan)
+        warnings = _fx_warnings(missing)
+        keep_rows = np.flatnonzero(has_rate)
+        positions, first, last = positions[keep_rows], first[keep_rows], last[keep_rows]
+        rate, is_actual = rate[keep_rows], is_actual[keep_rows]
+        kind_codes = kind_codes[keep_rows]
+    low_usd = frame["amount_low"].to_numpy(dtype=float)[positions] / rate
+    high_usd = frame["amount_high"].to_numpy(dtype=float)[positions] / rate
+    n = (last - first + 1).astype(np.int64)
+
+    total = int(n.sum())
+    rep = np.repeat(np.arange(len(positions)), n)
+    offsets = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
+    month = first[rep] + offsets
+
+    company_code, companies = pd.factorize(frame["company"].take(positions))
+    scope_codes, scopes = _codes(frame["scope"], positions)
+    scope_rank = _lookup(scope_codes, scopes, SCOPE_RANK, 9)
+    kind_rank = _lookup(kind_codes, kinds, KIND_RANK, 9)
+    announced = announced_all[positions].astype("datetime64[D]").astype(np.int64)
+    ids = ids_all[positions]
+    # Actuals: the most detailed report of a month wins (quarter over fiscal year).
+    detail = np.where(is_actual, n, 0)
+
+    # A statement that may not enter the headline (an unconfirmed press report) never
+    # hides one that may: it only fills months no eligible statement covers.
+    ineligible = ~_eligible_at(frame, positions, scope_codes, scopes, include)
+
+    key = ((company_code[rep] * 16 + scope_rank[rep]) * 16 + kind_rank[rep]) * 100_000 + month
+    order = np.lexsort((-ids[rep], -announced[rep], detail[rep], ineligible[rep], key))
+    keep = order[_first_per_group(key[order])]
+    low = low_usd / n
+    high = high_usd / n
+    low_kept, high_kept = _residual_for_uncovered_months(key, order, keep, rep, n, low, high)
+    resolved = _Resolved(
+        positions=positions,
+        company_code=company_code,
+        companies=pd.Index(companies),
+        scope_rank=scope_rank,
+        kind_rank=kind_rank,
+        ineligible=ineligible,
+        ids=ids,
+        src=rep[keep],
+        month=month[keep],
+        low=low_kept,
+        high=high_kept,
+    )
+    return resolved, warnings
+
+
+def _eligible_at(
+    frame: pd.DataFrame,
+    positions: np.ndarray,
+    scope_codes: np.ndarray,
+    scopes: np.ndarray,
+    include: Inclusion,
+) -> np.ndarray:
+    """:func:`_eligible` for the rows at ``positions``, on codes."""
+    capex = {s: 1 for s in CAPEX_SCOPES}
+    ok = _lookup(scope_codes, scopes, capex, 0).astype(bool)
+    if not include.ventures:
+        codes, partners = _codes(frame["venture_partners"], positions)
+        ok &= _lookup(codes, partners, {"": 1}, 0).astype(bool) | (codes < 0)
+    if not include.press_reports:
+        codes, evidence = _codes(frame["evidence"], positions)
+        ok &= ~_lookup(codes, evidence, {Evidence.PRESS_REPORT.value: 1}, 0).astype(bool)
+    return ok
+
+
+def _monthly_frame(frame: pd.DataFrame, r: _Resolved) -> pd.DataFrame:
+    src = r.src
+
+    def text(column: str) -> np.ndarray:
+        values: np.ndarray = frame[column].to_numpy()[r.positions][src]
+        return values
+
+    return pd.DataFrame(
+        {
+            "company": r.companies[r.company_code[src]],
+            "company_code": r.company_code[src],
+            "scope": text("scope"),
+            "kind": text("kind"),
+            "qualifier": text("qualifier"),
+            "scope_rank": r.scope_rank[src],
+            "kind_rank": r.kind_rank[src],
+            "eligible": ~r.ineligible[src],
+            "month": r.month,
+            "year": r.month // 12,
+            "announcement_id": r.ids[src],
+            "low": r.low,
+            "high": r.high,
+        }
+    )
+
+
 def monthly_rows(
     frame: pd.DataFrame,
     as_of: date,
@@ -139,55 +324,8 @@ def monthly_rows(
 ) -> tuple[pd.DataFrame, list[str]]:
     """One row per announcement and covered month for announcements known at ``as_of``
     and not superseded, resolved so each (company, scope, kind, month) keeps one."""
-    include = include or Inclusion()
-    known = frame[_announced(frame) <= pd.Timestamp(as_of)]
-    known = known[~known["id"].isin(superseded_ids(known))]
-    usd = with_usd(known, fx)
-    warnings = _fx_warnings(usd)
-    usd = usd[usd["fx_rate"].notna()]
-    n = usd["months"].to_numpy(dtype=np.int64)
-    total = int(n.sum())
-    rep = np.repeat(np.arange(len(usd)), n)
-    offsets = np.arange(total) - np.repeat(np.cumsum(n) - n, n)
-    month = month_indexes(usd["period_start"])[rep] + offsets
-
-    company_code, companies = pd.factorize(usd["company"])
-    scope_rank = usd["scope"].map(SCOPE_RANK).fillna(9).to_numpy(dtype=np.int64)
-    kind_rank = usd["kind"].map(KIND_RANK).fillna(9).to_numpy(dtype=np.int64)
-    announced = _announced(usd).to_numpy().astype("datetime64[D]").astype(np.int64)
-    ids = usd["id"].to_numpy(dtype=np.int64)
-    # Actuals: the most detailed report of a month wins (quarter over fiscal year).
-    detail = np.where(usd["kind"].to_numpy() == Kind.ACTUAL.value, n, 0)
-
-    # A statement that may not enter the headline (an unconfirmed press report) never
-    # hides one that may: it only fills months no eligible statement covers.
-    ineligible = ~_eligible(usd, include)
-
-    key = ((company_code[rep] * 16 + scope_rank[rep]) * 16 + kind_rank[rep]) * 100_000 + month
-    order = np.lexsort((-ids[rep], -announced[rep], detail[rep], ineligible[rep], key))
-    keep = order[_first_per_group(key[order])]
-    src = rep[keep]
-    low = usd["low_usd"].to_numpy() / n
-    high = usd["high_usd"].to_numpy() / n
-    low_kept, high_kept = _residual_for_uncovered_months(key, order, keep, rep, n, low, high)
-    rows = pd.DataFrame(
-        {
-            "company": companies[company_code[src]],
-            "company_code": company_code[src],
-            "scope": usd["scope"].to_numpy()[src],
-            "kind": usd["kind"].to_numpy()[src],
-            "qualifier": usd["qualifier"].to_numpy()[src],
-            "scope_rank": scope_rank[src],
-            "kind_rank": kind_rank[src],
-            "eligible": ~ineligible[src],
-            "month": month[keep],
-            "year": month[keep] // 12,
-            "announcement_id": ids[src],
-            "low": low_kept,
-            "high": high_kept,
-        }
-    )
-    return rows, warnings
+    resolved, warnings = _resolve(frame, as_of, fx, include or Inclusion())
+    return _monthly_frame(frame, resolved), warnings
 
 
 def _residual_for_uncovered_months(
@@ -280,6 +418,178 @@ def headline_rows(monthly: pd.DataFrame) -> pd.DataFrame:
     return best
 
 
+def _group_codes(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """Group number of each row for keys given as small non-negative integers (value,
+    number of values), numbered in the lexicographic order of the keys."""
+    key = np.zeros(len(parts[0][0]), dtype=np.int64)
+    for values, size in parts:
+        key = key * size + values
+    codes, _uniques = pd.factorize(key, sort=True)
+    return codes
+
+
+def _join_ids(group: np.ndarray, ids: np.ndarray) -> list[str]:
+    """Per group (0..g-1, every group present) its distinct ids, ascending, joined with
+    commas: one string join over all rows instead of one per group."""
+    order = np.lexsort((ids, group))
+    group, ids = group[order], ids[order]
+    distinct = np.r_[True, (group[1:] != group[:-1]) | (ids[1:] != ids[:-1])]
+    group, ids = group[distinct], ids[distinct]
+    last_of_group = np.r_[group[1:] != group[:-1], True]
+    parts: list[str] = []
+    for text, end in zip(ids.astype(str).tolist(), last_of_group.tolist(), strict=True):
+        parts.append(text)
+        parts.append("\n" if end else ",")
+    return "".join(parts)[:-1].split("\n")
+
+
+def _covers(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """``2025-01 to 2025-12`` (or one month) per group, from a table of month labels."""
+    low = int(first.min())
+    labels = np.array([month_label(m) for m in range(low, int(last.max()) + 1)], dtype=object)
+    a, b = labels[first - low], labels[last - low]
+    out: np.ndarray = np.where(first == last, a, a + " to " + b)
+    return out
+
+
+def _first_label(
+    group: np.ndarray, firsts: np.ndarray, codes: np.ndarray, values: np.ndarray, count: int
+) -> np.ndarray:
+    """Per group the value of its first row, or MIXED when its rows differ (rows with a
+    missing value are handled by the caller)."""
+    low = np.full(count, np.iinfo(np.int64).max)
+    high = np.full(count, -1)
+    np.minimum.at(low, group, codes)
+    np.maximum.at(high, group, codes)
+    return np.where(low == high, values[codes[firsts]], MIXED)
+
+
+def _aggregate_arrays(
+    group: np.ndarray,
+    month: np.ndarray,
+    ids: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> dict[str, object]:
+    """:func:`_aggregate` on group numbers: rows in the same order, so the sums are the
+    same additions in the same order."""
+    count = int(group.max()) + 1
+    rows = pd.DataFrame({"low": low, "mid": (low + high) / 2, "high": high})
+    sums = rows.groupby(group, sort=True).sum()
+    first_month = np.full(count, np.iinfo(np.int64).max)
+    last_month = np.full(count, -1)
+    np.minimum.at(first_month, group, month)
+    np.maximum.at(last_month, group, month)
+    return {
+        "low": sums["low"].to_numpy(),
+        "mid": sums["mid"].to_numpy(),
+        "high": sums["high"].to_numpy(),
+        "months": np.bincount(group, minlength=count).astype(np.int64),
+        "covers": _covers(first_month, last_month),
+        "announcement_ids": _join_ids(group, ids),
+    }
+
+
+def _firsts(group: np.ndarray, count: int) -> np.ndarray:
+    """Position of the first row of each group."""
+    _u, index = np.unique(group, return_index=True)
+    if len(index) != count:  # pragma: no cover - every group has a row by construction
+        raise AssertionError("empty group")
+    return index
+
+
+def _fast_view(frame: pd.DataFrame, r: _Resolved) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """``by_basis`` and ``headline`` from resolved arrays (None: use the frame path)."""
+    src = r.src
+    if len(src) == 0:
+        return None
+    qualifier_codes, qualifiers = _codes(frame["qualifier"], r.positions)
+    scope_codes, scopes = _codes(frame["scope"], r.positions)
+    kind_codes, kinds = _codes(frame["kind"], r.positions)
+    if min(qualifier_codes.min(), scope_codes.min(), kind_codes.min()) < 0:
+        return None  # a missing label: pandas' first() and nunique() rules apply
+    # Codes whose order is the text order, as groupby(sort=True) orders the keys.
+    company_rank = np.argsort(np.argsort(np.asarray(r.companies, dtype=object), kind="stable"))
+    company_sorted = np.asarray(r.companies, dtype=object)[np.argsort(company_rank)]
+
+    def text_order(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rank = np.argsort(np.argsort(values, kind="stable"))
+        return rank[codes], values[np.argsort(rank)]
+
+    scope_sorted_codes, scope_sorted = text_order(scope_codes, scopes)
+    kind_sorted_codes, kind_sorted = text_order(kind_codes, kinds)
+    company = company_rank[r.company_code[src]]
+    year = r.month // 12
+    first_year = int(year.min())
+    year_offset = year - first_year
+    years = int(year.max()) - first_year + 1
+    ids = r.ids[src]
+
+    # by_basis: company, scope, kind, year.
+    scope_row = scope_sorted_codes[src]
+    kind_row = kind_sorted_codes[src]
+    group = _group_codes(
+        [
+            (company, len(company_sorted)),
+            (scope_row, len(scope_sorted)),
+            (kind_row, len(kind_sorted)),
+            (year_offset, years),
+        ]
+    )
+    count = int(group.max()) + 1
+    firsts = _firsts(group, count)
+    by_basis = pd.DataFrame(
+        {
+            "company": company_sorted[company[firsts]],
+            "scope": scope_sorted[scope_row[firsts]],
+            "kind": kind_sorted[kind_row[firsts]],
+            "year": year[firsts],
+            **_aggregate_arrays(group, r.month, ids, r.low, r.high),
+        }
+    )
+    q_row = qualifier_codes[src]
+    by_basis["qualifier"] = _first_label(group, firsts, q_row, qualifiers, count)
+
+    # headline: per company its broadest eligible capex scope, per month the best kind.
+    eligible = np.flatnonzero(~r.ineligible[src])
+    if len(eligible) == 0:
+        return None
+    code = r.company_code[src][eligible]
+    scope_rank = r.scope_rank[src][eligible]
+    broadest = np.full(len(r.companies), np.iinfo(np.int64).max)
+    np.minimum.at(broadest, code, scope_rank)
+    rows = eligible[scope_rank == broadest[code]]
+    code = r.company_code[src][rows]
+    key = code * 100_000 + r.month[rows]
+    order = np.lexsort((r.kind_rank[src][rows], key))
+    keep = order[_first_per_group(key[order])]
+    rep, _first_rows = pd.factorize(ids[rows])
+    n = np.bincount(rep)
+    per_month_low = np.bincount(rep, weights=r.low[rows]) / n
+    per_month_high = np.bincount(rep, weights=r.high[rows]) / n
+    low, high = _residual_for_uncovered_months(
+        key, order, keep, rep, n, per_month_low, per_month_high
+    )
+    best = rows[keep]
+    company = company_rank[r.company_code[src][best]]
+    group = _group_codes([(company, len(company_sorted)), (year_offset[best], years)])
+    count = int(group.max()) + 1
+    firsts = _firsts(group, count)
+    headline = pd.DataFrame(
+        {
+            "company": company_sorted[company[firsts]],
+            "year": year[best][firsts],
+            **_aggregate_arrays(group, r.month[best], ids[best], low, high),
+        }
+    )
+    headline["basis"] = _first_label(group, firsts, kind_codes[src][best], kinds, count)
+    headline["scope"] = _first_label(group, firsts, scope_codes[src][best], scopes, count)
+    headline["qualifier"] = _first_label(
+        group, firsts, qualifier_codes[src][best], qualifiers, count
+    )
+    return by_basis, headline
+
+
 def annual_view(
     frame: pd.DataFrame,
     as_of: date | None = None,
@@ -288,7 +598,30 @@ def annual_view(
 ) -> AnnualView:
     """Annual USD per company and calendar year from announcements (see module doc)."""
     as_of = as_of or date.today()
-    monthly, warnings = monthly_rows(frame, as_of, fx, include)
+    include = include or Inclusion()
+    resolved, warnings = _resolve(frame, as_of, fx, include)
+    fast = _fast_view(frame, resolved)
+    if fast is not None:
+        by_basis, headline = fast
+    else:
+        by_basis, headline = _frame_view(_monthly_frame(frame, resolved))
+    headline["in_totals"] = headline["months"] == 12
+    countries = frame.drop_duplicates("company").set_index("company")["country"]
+    headline.insert(1, "country", headline["company"].map(countries))
+    by_basis.insert(1, "country", by_basis["company"].map(countries))
+    monthly = partial(_rebuild_monthly, frame, as_of, fx, include)
+    return AnnualView(headline, by_basis, monthly, as_of, warnings)
+
+
+def _rebuild_monthly(
+    frame: pd.DataFrame, as_of: date, fx: FxTable | None, include: Inclusion
+) -> pd.DataFrame:
+    return _monthly_frame(frame, _resolve(frame, as_of, fx, include)[0])
+
+
+def _frame_view(monthly: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``by_basis`` and ``headline`` from the month rows as a frame (empty views, or
+    labels with missing values)."""
     by_basis = _aggregate(monthly, ["company", "scope", "kind", "year"], with_ids=True)
     by_basis["qualifier"] = (
         _label(monthly, ["company", "scope", "kind", "year"], "qualifier")
@@ -305,11 +638,7 @@ def annual_view(
     else:
         for column in ("basis", "scope", "qualifier"):
             headline[column] = pd.Series(dtype=object)
-    headline["in_totals"] = headline["months"] == 12
-    countries = frame.drop_duplicates("company").set_index("company")["country"]
-    headline.insert(1, "country", headline["company"].map(countries))
-    by_basis.insert(1, "country", by_basis["company"].map(countries))
-    return AnnualView(headline, by_basis, monthly, as_of, warnings)
+    return by_basis, headline
 
 
 def default_year(headline: pd.DataFrame) -> int | None:
