@@ -1,0 +1,68 @@
+"""Large imports: the bulk path (COPY on PostgreSQL from ``COPY_MIN_ROWS`` rows, an
+executemany on SQLite) returns ids in row order, keeps explicit ids, moves the id
+sequence past them, and loses a race without leaving anything behind."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tests.helpers import rows
+from tracker import queries, service
+from tracker.errors import ValidationFailed
+
+N = service.COPY_MIN_ROWS + 50  # 250 rows: over the COPY threshold
+
+
+def batch(n: int = N, first_amount: int = 1, with_ids: bool = False) -> pd.DataFrame:
+    """``n`` distinct Meta guidance rows; row i has amount first_amount + i (bn)."""
+    overrides = [
+        {"amount_low": str(first_amount + i), "amount_high": "", "notes": f"row {i}"}
+        | ({"id": str(1000 + i)} if with_ids else {})
+        for i in range(n)
+    ]
+    return rows(*overrides)
+
+
+def test_ids_come_back_in_row_order(empty_engine):
+    report = service.import_frame(empty_engine, batch())
+    assert report.inserted == N
+    stored = queries.announcements_frame(empty_engine).set_index("id")
+    # Row i was saved with amount 1 + i, so the i-th returned id holds 1 + i.
+    amounts = stored.loc[report.ids, "amount_low"].tolist()
+    assert amounts == [float(1 + i) for i in range(N)]
+    assert stored.loc[report.ids, "notes"].tolist() == [f"row {i}" for i in range(N)]
+
+
+def test_explicit_ids_are_kept_and_new_rows_follow_them(empty_engine):
+    report = service.import_frame(empty_engine, batch(with_ids=True))
+    assert report.ids == [1000 + i for i in range(N)]
+    # The next new row gets an id after the largest explicit one (1000 + 249 = 1249).
+    new_id = service.add_announcement(
+        empty_engine, rows({"amount_low": "9999", "amount_high": ""}).iloc[0].to_dict()
+    )
+    assert new_id > 1000 + N - 1
+
+
+def test_a_lost_race_saves_nothing_and_names_the_stored_row(empty_engine, monkeypatch):
+    """Another writer stores one of the batch's rows between the check and the write:
+    the unique index stops the bulk insert, the retry sees the stored row and refuses
+    the whole batch with its id; none of the other rows is saved."""
+    if empty_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers queue on the write lock, so this race cannot happen")
+    original = service.check
+    raced = {"done": False}
+    other = batch(1, first_amount=7)  # the same row as the batch's row 6 (amount 7)
+
+    def check_then_race(session, raw, *args, **kwargs):
+        result = original(session, raw, *args, **kwargs)
+        if not raced["done"]:
+            raced["done"] = True
+            service.import_frame(empty_engine, other)  # a second connection commits
+        return result
+
+    monkeypatch.setattr(service, "check", check_then_race)
+    with pytest.raises(ValidationFailed, match="already stored as announcement #"):
+        service.import_frame(empty_engine, batch())
+    stored = queries.announcements_frame(empty_engine)
+    assert stored["amount_low"].tolist() == [7.0]
