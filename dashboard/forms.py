@@ -26,7 +26,7 @@ def cell_text(row: pd.Series, name: str) -> str:
         return pd.Timestamp(value).strftime("%Y-%m-%d")
     if name in ("amount_low", "amount_high"):
         return f"{float(value):.10g}"
-    if name in ("supersedes", "fy_end_month", "id"):
+    if name in ("supersedes", "fy_end_month", "id", "version"):
         return str(int(value))
     return str(value)
 

@@ -21,7 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
 WRITE_PAGES = ("announcements", "add", "import_csv")
 READ_ONLY = "This tracker is read-only because it is served on a network address"
-ALICE = {"is_logged_in": True, "email": "alice@example.com", "sub": "alice", "name": "Alice"}
+ALICE = {
+    "is_logged_in": True,
+    "email": "alice@example.com",
+    "email_verified": True,
+    "sub": "alice",
+    "name": "Alice",
+}
 
 
 def config(**changes) -> Settings:
@@ -88,6 +94,8 @@ def test_editors_by_email_claim_or_everyone():
 def test_an_unverified_email_is_not_an_editor():
     editors = config(auth_configured=True, editors=("alice@example.com",))
     assert not decide(editors, {**ALICE, "email_verified": False}).can_write
+    unstated = {k: v for k, v in ALICE.items() if k != "email_verified"}
+    assert not decide(editors, unstated).can_write  # a missing claim is not a yes
     assert decide(editors, {**ALICE, "email_verified": True}).can_write
 
 

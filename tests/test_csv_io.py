@@ -12,11 +12,11 @@ from tracker.errors import ValidationFailed
 from tracker.schema import NAMES
 
 HEADER = ",".join(NAMES)
-# id,company,ticker,country,fy_end_month,cik,venture_partners,kind,scope,period,
+# id,version,company,ticker,country,fy_end_month,cik,venture_partners,kind,scope,period,
 # amount_low,amount_high,currency,qualifier,announced_on,source_url,source_type,
 # evidence,supersedes,notes
 LINE = (
-    ",Newco,NEW,US,12,,,guidance,total_capex,2025,60,65,USD,,2025-01-29,https://x.example/a,,,,ok"
+    ",,Newco,NEW,US,12,,,guidance,total_capex,2025,60,65,USD,,2025-01-29,https://x.example/a,,,,ok"
 )
 
 

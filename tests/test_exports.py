@@ -11,6 +11,7 @@ tests/helpers: CNY 7.6 per USD in 2025):
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import date
 
@@ -128,4 +129,16 @@ def test_cli_annual_export_csv_and_excel(configured_env, tmp_path, monkeypatch):
     # The plain export stays in the import format (no comment lines): it re-imports.
     plain = tmp_path / "all.csv"
     assert main(["export", str(plain)]) == 0
-    assert plain.read_text(encoding="utf-8").startswith("id,company,")
+    assert plain.read_text(encoding="utf-8").startswith("id,version,company,")
+
+
+def test_header_lines_stay_one_cell_so_no_filter_value_becomes_a_formula():
+    query = ViewQuery(as_of=date(2026, 3, 1), companies=("Meta", '=HYPERLINK("http://x";"y")'))
+    info = exports.ExportInfo(query, date(2026, 2, 5), "http://h/")
+    text = exports.to_csv(pd.DataFrame({"a": [1]}), info, "t")
+    cells = [
+        c for row in csv.reader(io.StringIO(text)) if row and row[0].startswith("#") for c in row
+    ]
+    # Split at commas as a spreadsheet would: no cell starts like a formula.
+    assert any("HYPERLINK" in c for c in cells)
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in cells)

@@ -399,3 +399,80 @@ def test_fixture_2025_ranking_is_capex_only_led_by_amazon(seeded_engine):
     # Microsoft: FY2025 actual 88.2 covers only Jan-Jun 2025 (44.1): partial.
     microsoft = headline(view, "Microsoft", 2025)
     assert (microsoft["mid"], microsoft["months"]) == (pytest.approx(44.1), 6)
+
+
+# Review findings: the leftover rule applies only to an annual actual against its
+# reported parts and to a whole-year guidance against reported quarters.
+
+
+def test_a_later_pledge_for_one_year_does_not_zero_out_the_others():
+    base = {"company": "P Corp", "kind": "pledge", "amount_high": ""}
+    three_years = {**base, "period": "2025-2027", "amount_low": "30", "announced_on": "2025-01-10"}
+    one_year = {**base, "period": "2025", "amount_low": "40", "announced_on": "2025-06-10"}
+    view = view_of(three_years, one_year)
+    # Pledges for different periods are separate programmes unless one supersedes the
+    # other: 2025 = 40 + 30 / 3 = 50 over 12 months; 2026 and 2027 keep 10 each, not 0.
+    assert headline(view, "P Corp", 2025)["mid"] == pytest.approx(50)
+    assert headline(view, "P Corp", 2025)["months"] == 12
+    assert headline(view, "P Corp", 2026)["mid"] == pytest.approx(10)
+    assert headline(view, "P Corp", 2027)["mid"] == pytest.approx(10)
+
+
+def test_guidance_for_another_period_replaces_months_without_subtracting():
+    base = {"company": "G Corp", "fy_end_month": "6", "amount_high": ""}
+    fiscal = {**base, "period": "FY2025", "amount_low": "80", "announced_on": "2024-07-30"}
+    calendar = {**base, "period": "2025", "amount_low": "100", "announced_on": "2025-01-30"}
+    view = view_of(fiscal, calendar)
+    # FY2025 = Jul 2024-Jun 2025: 2024 keeps Jul-Dec at 80 / 12 = 6.667 a month = 40.
+    assert headline(view, "G Corp", 2024)["mid"] == pytest.approx(40)
+    assert headline(view, "G Corp", 2024)["months"] == 6
+    assert headline(view, "G Corp", 2025)["mid"] == pytest.approx(100)
+
+
+def test_nested_actuals_settle_from_the_shortest():
+    base = {"company": "N Corp", "kind": "actual", "amount_high": ""}
+    year = {**base, "period": "2025", "amount_low": "100", "announced_on": "2026-02-01"}
+    half = {**base, "period": "2025-01/2025-06", "amount_low": "60", "announced_on": "2025-07-20"}
+    q1 = {**base, "period": "2025-01/2025-03", "amount_low": "20", "announced_on": "2025-04-20"}
+    view = view_of(year, half, q1)
+    # Q1 20; Apr-Jun = 60 - 20 = 40; Jul-Dec = 100 - 20 - 40 = 40: the year is 100.
+    assert headline(view, "N Corp", 2025)["mid"] == pytest.approx(100)
+
+
+def test_quarters_over_the_annual_figure_leave_its_months_uncovered_not_zero():
+    base = {"company": "Z Corp", "kind": "actual", "amount_high": ""}
+    year = {**base, "period": "2025", "amount_low": "30", "announced_on": "2026-02-01"}
+    q1 = {**base, "period": "2025-01/2025-03", "amount_low": "20", "announced_on": "2025-04-20"}
+    q2 = {**base, "period": "2025-04/2025-06", "amount_low": "20", "announced_on": "2025-07-20"}
+    row = headline(view_of(year, q1, q2), "Z Corp", 2025)
+    # The quarters (40) exceed the year (30): nothing is left for Jul-Dec, so those
+    # months are not counted; 6 months, out of totals.
+    assert (row["mid"], row["months"], row["in_totals"]) == (pytest.approx(40), 6, False)
+
+
+def test_a_pledge_superseding_another_replaces_it_in_every_month():
+    base = {"company": "P Corp", "kind": "pledge", "amount_high": ""}
+    first = {**base, "period": "2025-2027", "amount_low": "30", "announced_on": "2025-01-10"}
+    raised = {
+        **base,
+        "period": "2025-2028",
+        "amount_low": "80",
+        "announced_on": "2025-06-10",
+        "supersedes": "1",
+    }
+    view = view_of(first, raised)
+    # Only the raised pledge counts: 80 / 4 = 20 a year in 2025-2028.
+    for year in (2025, 2026, 2027, 2028):
+        assert headline(view, "P Corp", year)["mid"] == pytest.approx(20)
+
+
+def test_separate_pledges_of_one_company_add_up():
+    base = {"company": "A Corp", "kind": "pledge", "scope": "data_centers", "amount_high": ""}
+    japan = {**base, "period": "2024-2027", "amount_low": "40", "announced_on": "2024-01-19"}
+    spain = {**base, "period": "2025-2026", "amount_low": "20", "announced_on": "2025-05-22"}
+    view = view_of(japan, spain)
+    basis = view.by_basis.set_index(["company", "year"])
+    # 2025: Japan 40 / 4 = 10 plus Spain 20 / 2 = 10 = 20, over 12 months (not 24).
+    assert basis.loc[("A Corp", 2025), "mid"] == pytest.approx(20)
+    assert basis.loc[("A Corp", 2025), "months"] == 12
+    assert basis.loc[("A Corp", 2024), "mid"] == pytest.approx(10)

@@ -52,7 +52,9 @@ def options(name: str) -> dict[str, argparse.Action]:
 
 def test_derived_lists_partition_the_columns():
     assert tuple(c.name for c in COLUMNS) == NAMES and len(set(NAMES)) == len(NAMES)
-    assert set(REQUIRED) | set(EDITABLE) | set(COMPANY_FIELDS) | {"id", "company"} == set(NAMES)
+    ids = {c.name for c in COLUMNS if c.level == "id"}  # id and version
+    assert ids == {"id", "version"}
+    assert set(REQUIRED) | set(EDITABLE) | set(COMPANY_FIELDS) | ids | {"company"} == set(NAMES)
     assert set(EDITABLE).isdisjoint(COMPANY_FIELDS)
     assert set(DUPLICATE_KEY) <= set(NAMES)
     assert {"company", "notes", "source_url", "currency"} <= set(TEXT_FIELDS)
@@ -74,7 +76,7 @@ def test_announcements_frame_has_every_column(seeded_engine):
 
 
 def test_cli_add_and_edit_options_are_the_schema():
-    assert set(options("add")) == set(NAMES) - {"id"}
+    assert set(options("add")) == set(NAMES) - {"id", "version"}
     required = {d for d, a in options("add").items() if a.required}
     assert required == set(REQUIRED)
     assert set(options("edit")) - {"expect_version"} == set(EDITABLE)
@@ -84,7 +86,7 @@ def test_models_have_every_column():
     announcement = set(Announcement.model_fields)
     company = set(Company.model_fields)
     for column in COLUMNS:
-        if column.level == "announcement":
+        if column.level in ("announcement", "id"):
             assert column.name in announcement, column.name
         elif column.level == "company":
             assert COMPANY_MODEL_FIELD.get(column.name, column.name) in company, column.name

@@ -287,3 +287,71 @@ def test_conflicting_country_for_an_existing_company_is_refused(seeded_engine):
 def test_supersedes_must_name_a_live_announcement(seeded_engine):
     with pytest.raises(ValidationFailed, match="supersedes #999, which is not a live"):
         service.add_announcement(seeded_engine, {**GOOD_ROW, "period": "2027", "supersedes": "999"})
+
+
+def test_reimport_of_an_old_export_refuses_rows_changed_since(seeded_engine):
+    old_export = read_announcements_csv(
+        announcements_to_csv(queries.announcements_frame(seeded_engine)).encode()
+    )
+    # Bo edits Meta's first 2025 guidance after Ana exported (version 1 -> 2).
+    service.update_announcement(seeded_engine, META_2025_FIRST, {"notes": "Bo's check"}, "bo")
+    # Ana changes the same row in her old file and imports it: refused, Bo's edit stays.
+    old_export.loc[old_export["id"] == str(META_2025_FIRST), "amount_high"] = "66"
+    with pytest.raises(ValidationFailed, match="was changed since this file was exported"):
+        service.import_frame(seeded_engine, old_export, user="ana")
+    assert stored(seeded_engine, META_2025_FIRST)["notes"] == "Bo's check"
+    # Rows of the old file that still match the stored ones are simply unchanged.
+    old_export = old_export[old_export["id"] != str(META_2025_FIRST)]
+    report = service.import_frame(seeded_engine, old_export, user="ana")
+    assert (report.updated, report.unchanged) == (0, 30)
+
+
+SUP = {"kind": "guidance", "period": "2026", "amount_low": "100", "amount_high": ""}
+
+
+def test_supersedes_must_be_the_same_company_and_not_later(seeded_engine):
+    meta_guidance = stored(seeded_engine, META_2025_FIRST)  # Meta, announced 2025-01-29
+    other = {
+        **GOOD_ROW,
+        **SUP,
+        "company": "Alphabet",
+        "country": "",
+        "announced_on": "2025-06-01",
+        "supersedes": str(META_2025_FIRST),
+    }
+    with pytest.raises(ValidationFailed, match="an announcement of another company"):
+        service.import_frame(seeded_engine, rows(other))
+    earlier = {**GOOD_ROW, **SUP, "announced_on": "2024-12-01", "supersedes": str(META_2025_FIRST)}
+    with pytest.raises(ValidationFailed, match="announced later than this one"):
+        service.import_frame(seeded_engine, rows(earlier))
+    assert meta_guidance["company"] == "Meta"
+
+
+def test_a_circle_of_replacements_is_refused(seeded_engine):
+    first = service.import_frame(
+        seeded_engine,
+        rows({**GOOD_ROW, **SUP, "announced_on": "2025-06-01", "supersedes": str(META_2025_FIRST)}),
+    ).ids[0]
+    # Making the older row supersede the new one would hide both for good.
+    with pytest.raises(ValidationFailed, match="circle of replacements"):
+        service.update_announcement(
+            seeded_engine, META_2025_FIRST, {"supersedes": str(first), "announced_on": "2025-06-02"}
+        )
+
+
+def test_a_row_may_supersede_a_later_line_of_the_same_file(empty_engine):
+    newer = {**GOOD_ROW, **SUP, "id": "500", "announced_on": "2025-06-01", "supersedes": "501"}
+    older = {**GOOD_ROW, **SUP, "id": "501", "amount_low": "90", "announced_on": "2025-02-01"}
+    report = service.import_frame(empty_engine, rows(newer, older))
+    assert sorted(report.ids) == [500, 501]
+    assert stored(empty_engine, 500)["supersedes"] == 501
+
+
+def test_a_row_superseding_a_refused_row_is_refused_too(empty_engine):
+    newer = {**GOOD_ROW, **SUP, "id": "500", "announced_on": "2025-06-01", "supersedes": "501"}
+    broken = {**GOOD_ROW, **SUP, "id": "501", "amount_low": "lots", "announced_on": "2025-02-01"}
+    fine = {**GOOD_ROW, **SUP, "amount_low": "70", "announced_on": "2025-03-01"}
+    report = service.import_frame(empty_engine, rows(newer, broken, fine), skip_invalid=True)
+    # Only the third row is saved; the first would point at a row that was not.
+    assert report.inserted == 1
+    assert queries.announcements_frame(empty_engine)["amount_low"].tolist() == [70.0]

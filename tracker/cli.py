@@ -357,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("add", help="add one announcement (amounts in billions)")
-    _add_field_options(p, [n for n in NAMES if n != "id"], required=True)
+    _add_field_options(p, [n for n in NAMES if BY_NAME[n].level != "id"], required=True)
     p.set_defaults(func=cmd_add)
 
     p = sub.add_parser(

@@ -128,7 +128,7 @@ def announcements_to_csv(frame: pd.DataFrame) -> str:
             out[name] = _format_amount(values)
         elif name == "announced_on":
             out[name] = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
-        elif name in ("id", "supersedes", "fy_end_month"):
+        elif name in ("id", "version", "supersedes", "fy_end_month"):
             out[name] = values.astype("Int64").astype(str).replace("<NA>", "").fillna("")
         else:
             out[name] = values.fillna("").astype(str)

@@ -206,8 +206,13 @@ def sources(headline: pd.DataFrame, announcements: pd.DataFrame) -> pd.DataFrame
 def to_csv(table: pd.DataFrame, info: ExportInfo, what: str) -> str:
     """The table as CSV under a ``# `` comment block describing the view (spreadsheets
     and pandas read it with ``comment='#'``)."""
-    header = "".join(f"# {line}\n" for line in info.header(what))
-    return header + table_to_csv(table)
+    lines = []
+    for line in info.header(what):
+        # A spreadsheet splits the line at commas: any piece that starts like a formula
+        # (a company named "=HYPERLINK(...)" in the filters) gets an apostrophe.
+        pieces = escape_formulas(pd.Series(f"# {line}".split(",")))
+        lines.append(",".join(pieces) + "\n")
+    return "".join(lines) + table_to_csv(table)
 
 
 def _safe(frame: pd.DataFrame) -> pd.DataFrame:

@@ -171,6 +171,7 @@ class _Resolved:
     kind_rank: np.ndarray
     ineligible: np.ndarray
     ids: np.ndarray
+    n: np.ndarray  # months of each statement's period
     src: np.ndarray
     month: np.ndarray
     low: np.ndarray
@@ -249,12 +250,19 @@ def _resolve(
     # hides one that may: it only fills months no eligible statement covers.
     ineligible = ~_eligible_at(frame, positions, scope_codes, scopes, include)
 
-    key = ((company_code[rep] * 16 + scope_rank[rep]) * 16 + kind_rank[rep]) * 100_000 + month
+    # Pledges of one company are separate programmes (a Japan and an Australia pledge
+    # add up): one revises another only for the same period, or through `supersedes`.
+    period_codes, _periods = _codes(frame["period"], positions)
+    series = np.where(kind_rank == KIND_RANK[Kind.PLEDGE.value], period_codes + 1, 0)
+    n_series = int(series.max()) + 1 if len(series) else 1
+    group = (company_code[rep] * 16 + scope_rank[rep]) * 16 + kind_rank[rep]
+    key = (group * n_series + series[rep]) * 100_000 + month
     order = np.lexsort((-ids[rep], -announced[rep], detail[rep], ineligible[rep], key))
     keep = order[_first_per_group(key[order])]
     low = low_usd / n
     high = high_usd / n
-    low_kept, high_kept = _residual_for_uncovered_months(key, order, keep, rep, n, low, high)
+    low_kept, high_kept, counts = _settle(key, order, keep, rep, n, low, high, is_actual)
+    keep, low_kept, high_kept = keep[counts], low_kept[counts], high_kept[counts]
     resolved = _Resolved(
         positions=positions,
         company_code=company_code,
@@ -263,6 +271,7 @@ def _resolve(
         kind_rank=kind_rank,
         ineligible=ineligible,
         ids=ids,
+        n=n,
         src=rep[keep],
         month=month[keep],
         low=low_kept,
@@ -310,6 +319,7 @@ def _monthly_frame(frame: pd.DataFrame, r: _Resolved) -> pd.DataFrame:
             "month": r.month,
             "year": r.month // 12,
             "announcement_id": r.ids[src],
+            "period_months": r.n[src],
             "low": r.low,
             "high": r.high,
         }
@@ -328,7 +338,7 @@ def monthly_rows(
     return _monthly_frame(frame, resolved), warnings
 
 
-def _residual_for_uncovered_months(
+def _settle(
     key: np.ndarray,
     order: np.ndarray,
     keep: np.ndarray,
@@ -336,40 +346,52 @@ def _residual_for_uncovered_months(
     n: np.ndarray,
     low: np.ndarray,
     high: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-month values of the winning rows. A statement that lost some of its months to
-    more detailed ones (an annual actual to its quarters) spreads only what they leave
-    over the months it keeps, so a year of three reported quarters plus the annual total
-    still adds up to the annual total."""
-    winner_of_position = np.empty(len(key), dtype=np.int64)
+    applies: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-month values of the winning rows, and which of them still count.
+
+    Most statements keep their plain per-month value for the months they win. Only a
+    statement in ``applies`` (an annual actual against its quarters; a full-year
+    guidance against the quarters already reported) that lost some months spreads what
+    the winners leave of its total over the months it keeps, so the year still adds up
+    to the reported or guided figure. Shorter statements settle first, so nested
+    reports (quarter inside half-year inside year) subtract their settled values. When
+    nothing is left, the kept months are dropped (not counted as covered at 0).
+    ``low``/``high``/``n`` are per statement (per-month value, months); the result is
+    per kept row.
+    """
+    winner = np.empty(len(key), dtype=np.int64)
     starts = _first_per_group(key[order])
     group_of = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))
-    winner_of_position[order] = rep[keep][group_of]
-    lost = winner_of_position != rep
+    winner[order] = rep[keep][group_of]
+    lost = winner != rep
     count = len(n)
-    stolen_low = np.bincount(rep[lost], weights=low[winner_of_position[lost]], minlength=count)
-    stolen_high = np.bincount(rep[lost], weights=high[winner_of_position[lost]], minlength=count)
     kept = np.bincount(rep[keep], minlength=count)
-    partial = (kept > 0) & (kept < n)
-    out_low, out_high = low.copy(), high.copy()
-    safe = np.maximum(kept, 1)
-    out_low[partial] = (
-        np.maximum(low[partial] * n[partial] - stolen_low[partial], 0) / safe[partial]
-    )
-    out_high[partial] = (
-        np.maximum(high[partial] * n[partial] - stolen_high[partial], 0) / safe[partial]
-    )
+    partial = applies & (kept > 0) & (kept < n)
+    out_low, out_high = low.astype(float).copy(), high.astype(float).copy()
+    dropped = np.zeros(count, dtype=bool)
+    for length in np.unique(n[partial]):
+        target = partial & (n == length)
+        mask = lost & target[rep]
+        stolen_low = np.bincount(rep[mask], weights=out_low[winner[mask]], minlength=count)
+        stolen_high = np.bincount(rep[mask], weights=out_high[winner[mask]], minlength=count)
+        rest_low = low * n - stolen_low
+        rest_high = high * n - stolen_high
+        safe = np.maximum(kept, 1)
+        out_low[target] = rest_low[target] / safe[target]
+        out_high[target] = rest_high[target] / safe[target]
+        dropped |= target & (rest_high <= 1e-9)
     src = rep[keep]
-    return out_low[src], out_high[src]
+    return out_low[src], out_high[src], ~dropped[src]
 
 
 def _aggregate(rows: pd.DataFrame, keys: list[str], with_ids: bool) -> pd.DataFrame:
-    """Sum resolved month rows into years. Rows are unique per month within a group, so
-    the number of months covered is the group size."""
+    """Sum resolved month rows into years; ``months`` counts distinct months (several
+    pledges of one company can cover the same month)."""
     rows = rows.assign(mid=(rows["low"] + rows["high"]) / 2)
     grouped = rows.groupby(keys, sort=True)
     out = grouped[["low", "mid", "high"]].sum()
-    out["months"] = grouped.size()
+    out["months"] = grouped["month"].nunique()
     first_month = grouped["month"].min()
     last_month = grouped["month"].max()
     out["covers"] = [
@@ -393,6 +415,32 @@ def _label(rows: pd.DataFrame, keys: list[str], column: str) -> np.ndarray:
     return first.where(distinct == 1, MIXED).to_numpy()
 
 
+def _with_concurrent_pledges(
+    key: np.ndarray, kind_rank: np.ndarray, keep: np.ndarray
+) -> np.ndarray:
+    """Rows (not in ``keep``) of other pledges for a company-month a pledge won: separate
+    programmes add up, as in the side-by-side view."""
+    pledge = KIND_RANK[Kind.PLEDGE.value]
+    won = keep[kind_rank[keep] == pledge]
+    if len(won) == 0:
+        return np.zeros(0, dtype=np.int64)
+    extra = np.flatnonzero((kind_rank == pledge) & np.isin(key, key[won]))
+    out: np.ndarray = np.setdiff1d(extra, keep)
+    return out
+
+
+def _whole_guidance(
+    rep: np.ndarray, kind_rank: np.ndarray, period_months: np.ndarray, n: np.ndarray
+) -> np.ndarray:
+    """Per statement: a guidance that still holds every month of its period, the only
+    kind whose total survives reported quarters replacing some of its months."""
+    first = np.zeros(len(n), dtype=np.int64)
+    first[rep[::-1]] = np.arange(len(rep))[::-1]
+    guidance = kind_rank[first] == KIND_RANK[Kind.GUIDANCE.value]
+    out: np.ndarray = guidance & (period_months[first] == n)
+    return out
+
+
 def headline_rows(monthly: pd.DataFrame) -> pd.DataFrame:
     """Per company the broadest eligible capex scope; per month of it the best kind."""
     rows = monthly[monthly["eligible"].to_numpy()]
@@ -403,19 +451,24 @@ def headline_rows(monthly: pd.DataFrame) -> pd.DataFrame:
     key = rows["company_code"].to_numpy(dtype=np.int64) * 100_000 + rows["month"].to_numpy()
     order = np.lexsort((rows["kind_rank"].to_numpy(), key))
     keep = order[_first_per_group(key[order])]
-    # A full-year guidance whose first quarters are already reported keeps its total:
-    # the quarters replace their months, the guidance spreads what remains.
-    rep, first_rows = pd.factorize(rows["announcement_id"])
-    del first_rows
+    rep, _first_rows = pd.factorize(rows["announcement_id"])
     n = np.bincount(rep)
-    per_month_low = np.bincount(rep, weights=rows["low"].to_numpy()) / n
-    per_month_high = np.bincount(rep, weights=rows["high"].to_numpy()) / n
-    low, high = _residual_for_uncovered_months(
-        key, order, keep, rep, n, per_month_low, per_month_high
+    low, high, counts = _settle(
+        key,
+        order,
+        keep,
+        rep,
+        n,
+        np.bincount(rep, weights=rows["low"].to_numpy()) / n,
+        np.bincount(rep, weights=rows["high"].to_numpy()) / n,
+        _whole_guidance(rep, rows["kind_rank"].to_numpy(), rows["period_months"].to_numpy(), n),
     )
-    best: pd.DataFrame = rows.iloc[keep].copy()
-    best["low"], best["high"] = low, high
-    return best
+    keep, low, high = keep[counts], low[counts], high[counts]
+    extra = _with_concurrent_pledges(key, rows["kind_rank"].to_numpy(), keep)
+    best = pd.DataFrame(rows.iloc[np.r_[keep, extra].astype(np.int64)]).copy()
+    best["low"] = np.r_[low, rows["low"].to_numpy()[extra]]
+    best["high"] = np.r_[high, rows["high"].to_numpy()[extra]]
+    return best.sort_values(["company_code", "month"], kind="stable")
 
 
 def _group_codes(parts: list[tuple[np.ndarray, int]]) -> np.ndarray:
@@ -484,10 +537,17 @@ def _aggregate_arrays(
         "low": sums["low"].to_numpy(),
         "mid": sums["mid"].to_numpy(),
         "high": sums["high"].to_numpy(),
-        "months": np.bincount(group, minlength=count).astype(np.int64),
+        "months": _distinct_months(group, month, count),
         "covers": _covers(first_month, last_month),
         "announcement_ids": _join_ids(group, ids),
     }
+
+
+def _distinct_months(group: np.ndarray, month: np.ndarray, count: int) -> np.ndarray:
+    """Months covered per group: concurrent pledges of one company share months."""
+    pairs = np.unique(group.astype(np.int64) * 10_000_000 + month)
+    out: np.ndarray = np.bincount(pairs // 10_000_000, minlength=count).astype(np.int64)
+    return out
 
 
 def _firsts(group: np.ndarray, count: int) -> np.ndarray:
@@ -565,12 +625,21 @@ def _fast_view(frame: pd.DataFrame, r: _Resolved) -> tuple[pd.DataFrame, pd.Data
     keep = order[_first_per_group(key[order])]
     rep, _first_rows = pd.factorize(ids[rows])
     n = np.bincount(rep)
-    per_month_low = np.bincount(rep, weights=r.low[rows]) / n
-    per_month_high = np.bincount(rep, weights=r.high[rows]) / n
-    low, high = _residual_for_uncovered_months(
-        key, order, keep, rep, n, per_month_low, per_month_high
+    low, high, counts = _settle(
+        key,
+        order,
+        keep,
+        rep,
+        n,
+        np.bincount(rep, weights=r.low[rows]) / n,
+        np.bincount(rep, weights=r.high[rows]) / n,
+        _whole_guidance(rep, r.kind_rank[src][rows], r.n[src][rows], n),
     )
-    best = rows[keep]
+    keep, low, high = keep[counts], low[counts], high[counts]
+    extra = _with_concurrent_pledges(key, r.kind_rank[src][rows], keep)
+    low = np.r_[low, r.low[rows][extra]]
+    high = np.r_[high, r.high[rows][extra]]
+    best = rows[np.r_[keep, extra]]
     company = company_rank[r.company_code[src][best]]
     group = _group_codes([(company, len(company_sorted)), (year_offset[best], years)])
     count = int(group.max()) + 1

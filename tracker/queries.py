@@ -20,16 +20,12 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import col
 
 from tracker.models import Announcement, AnnouncementChange, Company, FilingMetric
-from tracker.schema import NAMES
+from tracker.schema import COLUMNS
 
 Bind = Engine | Connection
 
 # Announcement fields stored as such (id and company fields come from joins).
-STORED_FIELDS: tuple[str, ...] = tuple(
-    n
-    for n in NAMES
-    if n not in ("company", "ticker", "country", "fy_end_month", "cik", "venture_partners")
-)
+STORED_FIELDS: tuple[str, ...] = ("id", *(c.name for c in COLUMNS if c.level == "announcement"))
 
 
 @contextmanager

@@ -50,6 +50,15 @@ COLUMNS: tuple[Column, ...] = (
         level="id",
         editable=False,
     ),
+    Column(
+        "version",
+        "Version",
+        "id",
+        "the version an exported row had; importing it again refuses a row that was "
+        "changed since (export again, then reapply your change)",
+        level="id",
+        editable=False,
+    ),
     Column("company", "Company", "text", "company name", True, "company", False, max_length=120),
     Column("ticker", "Ticker", "text", "stock ticker, if listed", level="company", max_length=20),
     Column(

@@ -39,7 +39,7 @@ from tracker.errors import (
 )
 from tracker.fx import FxTable, default_fx
 from tracker.models import MAX_USER, Announcement, AnnouncementChange, Company, utcnow
-from tracker.names import clean_name
+from tracker.names import clean_name, company_key
 from tracker.queries import STORED_FIELDS
 from tracker.schema import EDITABLE, NAMES
 from tracker.validation import ValidationResult, duplicate_key, validate_frame
@@ -158,14 +158,7 @@ def check(
             "the id to add the row as new",
         )
 
-    # Supersedes must name a live announcement (stored or in this file).
-    targets = set(live["id"]) | set(valid["id"].dropna().astype(int))
-    sup = valid["supersedes"]
-    problem(
-        sup.notna() & ~sup.isin(targets),
-        "supersedes",
-        "supersedes #" + sup.astype(str) + ", which is not a live announcement",
-    )
+    _check_supersedes(valid, live, problem)
 
     # Repeats of a stored announcement (other than the row itself).
     lookup = pd.Series(live["id"].to_numpy(), index=duplicate_key(live))
@@ -182,8 +175,104 @@ def check(
     errors = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame()
     result = _with_errors(result, errors)
     unchanged = _unchanged(result.valid, live)
+    result = _with_errors(result, _stale_rows(result.valid, live, set(unchanged["line"])))
+    # A row superseding another row of the file that was refused would point nowhere.
+    dropped = set(valid["id"].dropna().astype(int)) - set(result.valid["id"].dropna().astype(int))
+    orphan = result.valid["supersedes"].isin(dropped)
+    result = _with_errors(
+        result,
+        pd.DataFrame(
+            {
+                "line": result.valid["line"][orphan],
+                "field": "supersedes",
+                "message": "supersedes a row of this file that was refused",
+            }
+        ),
+    )
     keep = result.valid[~result.valid["line"].isin(set(unchanged["line"]))].reset_index(drop=True)
     return ValidationResult(keep, result.errors), unchanged
+
+
+Problem = Callable[[pd.Series, str, "str | pd.Series"], None]
+
+
+def _check_supersedes(valid: pd.DataFrame, live: pd.DataFrame, problem: Problem) -> None:
+    """``supersedes`` names a live announcement (stored or in this file) of the same
+    company, announced no later, and no chain of replacements comes back to itself."""
+    file_rows = valid[valid["id"].notna()].assign(id=lambda f: f["id"].astype(int))
+    known = pd.concat(
+        [
+            live[["id", "company", "announced_on", "supersedes"]],
+            file_rows[["id", "company", "announced_on", "supersedes"]].assign(
+                announced_on=lambda f: pd.to_datetime(f["announced_on"])
+            ),
+        ],
+        ignore_index=True,
+    ).drop_duplicates("id", keep="last")
+    by_id = known.set_index("id")
+    sup = valid["supersedes"]
+    has = sup.notna()
+    wanted = sup[has].astype("int64")
+    target_company = pd.Series(None, index=valid.index, dtype=object)
+    target_company[has] = by_id["company"].map(company_key).reindex(wanted).to_numpy()
+    target_date = pd.Series(pd.NaT, index=valid.index, dtype="datetime64[ns]")
+    target_date[has] = pd.to_datetime(by_id["announced_on"]).reindex(wanted).to_numpy()
+    problem(
+        has & target_company.isna(),
+        "supersedes",
+        "supersedes #" + sup.astype(str) + ", which is not a live announcement",
+    )
+    problem(
+        has & target_company.notna() & (target_company != valid["company"].map(company_key)),
+        "supersedes",
+        "supersedes #" + sup.astype(str) + ", an announcement of another company",
+    )
+    problem(
+        has & (pd.to_datetime(target_date) > pd.to_datetime(valid["announced_on"])).fillna(False),
+        "supersedes",
+        "supersedes #" + sup.astype(str) + ", which was announced later than this one",
+    )
+    links = {int(str(i)): int(t) for i, t in by_id["supersedes"].dropna().items()}
+    for line, row_id, target in zip(valid["line"], valid["id"], sup, strict=True):
+        if pd.isna(row_id) or pd.isna(target):
+            continue
+        seen, step = {int(row_id)}, int(target)
+        while step in links and step not in seen:
+            seen.add(step)
+            step = links[step]
+        if step in seen:
+            problem(
+                valid["line"] == line,
+                "supersedes",
+                f"superseding #{int(target)} would make a circle of replacements",
+            )
+
+
+def _stale_rows(valid: pd.DataFrame, live: pd.DataFrame, unchanged: set[int]) -> pd.DataFrame:
+    """Rows exported at a version that has moved on since: saving them would undo
+    someone else's change, so they are refused."""
+    stored = live.set_index("id")["version"]
+    version = valid["version"]
+    current = valid["id"].map(stored)
+    stale = (
+        version.notna()
+        & current.notna()
+        & (version != current).fillna(False)
+        & ~valid["line"].isin(unchanged)
+    )
+    return pd.DataFrame(
+        {
+            "line": valid["line"][stale],
+            "field": "version",
+            "message": "announcement #"
+            + valid["id"][stale].astype(str)
+            + " was changed since this file was exported (version "
+            + version[stale].astype(str)
+            + ", now "
+            + current[stale].astype("Int64").astype(str)
+            + "); export again and reapply your change",
+        }
+    )
 
 
 def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -385,13 +474,10 @@ def save(session: Session, valid: pd.DataFrame, user: str | None = None) -> Impo
         else set()
     )
     is_update = valid["id"].isin(stored_ids)
-    for row in valid[is_update].itertuples():
-        changes = {name: getattr(row, name) for name in EDITABLE}
-        _apply_update(session, int(cast(int, row.id)), _typed(changes, row), None, user)
-        report.updated += 1
-        report.ids.append(int(cast(int, row.id)))
     new = valid[~is_update]
     now = utcnow()
+    new_ids: list[int] = []
+    links: list[dict[str, int]] = []
     for explicit in (True, False):
         part = new[new["id"].notna() == explicit]
         if part.empty:
@@ -400,12 +486,29 @@ def save(session: Session, valid: pd.DataFrame, user: str | None = None) -> Impo
         columns["company_id"] = [ids[k] for k in part["company_key"]]
         if explicit:
             columns["id"] = [int(i) for i in part["id"]]
+        # Links are set once every row exists, so a row may supersede one inserted after
+        # it (or in a later chunk of the same transaction).
+        targets = columns["supersedes"]
+        columns["supersedes"] = [None] * len(part)
         constants = {"created_at": now, "created_by": user, "updated_at": now, "version": 1}
         if session.connection().dialect.name == "postgresql" and len(part) >= COPY_MIN_ROWS:
-            report.ids += _copy_insert(session, columns, constants, explicit)
+            inserted = _copy_insert(session, columns, constants, explicit)
         else:
-            report.ids += _insert(session, _records(columns, constants), explicit)
+            inserted = _insert(session, _records(columns, constants), explicit)
+        links += [{"i": i, "s": int(t)} for i, t in zip(inserted, targets, strict=True) if t]
+        new_ids += inserted
         report.inserted += len(part)
+    if links:
+        session.connection().execute(
+            text("UPDATE announcement SET supersedes = :s WHERE id = :i"), links
+        )
+    for row in valid[is_update].itertuples():
+        changes = {name: getattr(row, name) for name in EDITABLE}
+        version = None if pd.isna(cast(float, row.version)) else int(cast(int, row.version))
+        _apply_update(session, int(cast(int, row.id)), _typed(changes, row), version, user)
+        report.updated += 1
+        report.ids.append(int(cast(int, row.id)))
+    report.ids += new_ids
     return report
 
 

@@ -160,6 +160,7 @@ def _optional_ids(b: Batch, column: str, what: str) -> None:
 def check_ids(b: Batch) -> None:
     _optional_ids(b, "id", "id")
     _optional_ids(b, "supersedes", "supersedes")
+    _optional_ids(b, "version", "version")
     ids = b.out["id"]
     b.error(
         ids.notna() & ids.eq(b.out["supersedes"]).fillna(False),

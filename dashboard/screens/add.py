@@ -35,7 +35,7 @@ def render(ctx: state.Context) -> None:
     known = ", ".join(sorted(ctx.companies["name"].astype(str)))
     values: dict[str, str] = {}
     with st.form("add_form"):
-        fields = [c for c in COLUMNS if c.name != "id"]
+        fields = [c for c in COLUMNS if c.level != "id"]
         narrow = [c for c in fields if c.name not in WIDE]
         for start in range(0, len(narrow), 3):
             columns = st.columns(3)

@@ -87,7 +87,7 @@ def render(ctx: state.Context) -> None:
     if st.button(f"Save {len(result.valid)} row(s)", type="primary", key="import_save"):
         lines = raw.attrs.get("lines")
         first_line = lines if lines is not None and len(lines) == len(raw) else 2
-        with st.status(f"Importing {upload.name}", expanded=True) as status:
+        with st.status(state.md_escape(f"Importing {upload.name}"), expanded=True) as status:
             bar = st.progress(0.0, text="reading")
 
             def show(step: importing.Step) -> None:
@@ -106,7 +106,7 @@ def render(ctx: state.Context) -> None:
                 status.update(label="Nothing was saved", state="error")
                 state.show_error(error)
                 return
-            status.update(label=f"Saved {upload.name}", state="complete")
+            status.update(label=state.md_escape(f"Saved {upload.name}"), state="complete")
         st.session_state[REPORT] = (
             token,
             state.md_escape(f"Imported {upload.name}: {report.describe()}."),
