@@ -310,13 +310,14 @@ def close_menus(page: Any) -> None:
 
 
 def set_date(page: Any, key: str, value: str) -> Callable[[], None]:
-    """Type the date into the field's segments; the returned action commits it (a
-    click outside the field, which is when Streamlit sends the new value)."""
-    page.locator(f".st-key-{key} [role=spinbutton]").first.focus()
-    page.keyboard.type(value.replace("-", ""), delay=0)
+    """Type the date into the as-of text field; the returned action commits it (Enter,
+    which is when the app applies it)."""
+    box = page.locator(f".st-key-{key} input").first
+    box.click()
+    box.fill(value)
 
     def run() -> None:
-        page.mouse.click(700, 300)
+        box.press("Enter")
 
     return run
 
@@ -363,7 +364,7 @@ def bench_browser(db_url: str, company: str, warm_runs: int) -> dict[str, float]
             close_menus(page)
             out["scope change"] = s.act(choose(page, "f_scopes", "Total capex"), chart=True)
             close_menus(page)
-            out["as-of change"] = s.act(set_date(page, "f_as_of", "2025-06-30"), chart=True)
+            out["as-of change"] = s.act(set_date(page, "f_as_of_text", "2025-06-30"), chart=True)
             slowest, name = 0.0, ""
             for title, path, chart in PAGES:
                 # Sidebar links in NAV order; the first (Overview) has an empty href.

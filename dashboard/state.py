@@ -167,9 +167,33 @@ def _view(
     return compute_view(_announcements(url, version), query)
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _texts(url: str, version: tuple) -> pd.DataFrame:
+    """Every announcement in USD per year with its figures as text (no as-of status)."""
+    return views.announcement_texts(_announcements(url, version))
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _figures(url: str, version: tuple, as_of: date) -> pd.DataFrame:
-    return views.announcement_figures(_announcements(url, version), as_of)
+    """:func:`views.announcement_figures` at ``as_of``: the cached texts plus the status
+    (the only part that depends on the date)."""
+    return views.with_status(_texts(url, version), _announcements(url, version), as_of)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _revisions(url: str, version: tuple) -> pd.DataFrame:
+    """Every live announcement with ``revises_id`` (:func:`views.with_revisions`)."""
+    return views.with_revisions(_announcements(url, version))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _history(
+    url: str, version: tuple, as_of: date, companies: tuple[str, ...], countries: tuple[str, ...]
+) -> pd.DataFrame:
+    """:func:`views.guidance_history` of the announcements known at ``as_of`` that match
+    the company and country filters."""
+    known = _company_announcements(url, version, as_of, companies, countries)
+    return views.guidance_history(known)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -213,7 +237,10 @@ def clear_caches() -> None:
         _data_as_of,
         _filing_metrics,
         _view,
+        _texts,
         _figures,
+        _revisions,
+        _history,
         _known,
         _company_announcements,
         _filtered,
@@ -251,6 +278,16 @@ class Context:
     def figures(self) -> pd.DataFrame:
         """Every live announcement as USD per year at the as-of date (cached)."""
         return _figures(self.url, self.version, self.query.as_of)
+
+    def revisions(self) -> pd.DataFrame:
+        """Every live announcement with ``revises_id`` (cached; read-only)."""
+        return _revisions(self.url, self.version)
+
+    def guidance_history(self) -> pd.DataFrame:
+        """:func:`views.guidance_history` of :meth:`company_announcements` (cached;
+        read-only)."""
+        q = self.query
+        return _history(self.url, self.version, q.as_of, q.companies, q.countries)
 
     def filing_metrics(self) -> pd.DataFrame:
         return _filing_metrics(self.url, self.version)

@@ -22,6 +22,7 @@ from tracker.views import (
     coverage_table,
     default_comparison_ids,
     figure_text,
+    figure_texts,
     guidance_history,
     guided_vs_delivered,
     programmes_table,
@@ -47,6 +48,19 @@ def test_figure_text_shows_the_qualifier():
     assert figure_text(80, 80, "about") == "~80.0"
     assert figure_text(60, 65, "exact", "USD bn") == "60.0–65.0 USD bn"
     assert figure_text(1234.5, 1234.5) == "1,234.5"
+
+
+def test_figure_texts_match_figure_text_row_by_row():
+    low = pd.Series([0.0, -0.0, np.nan, 1234.55, 0.05, 1e-9, 2.25, -0.04, 60.0, 80.0])
+    high = pd.Series([0.0, -0.0, np.nan, 1234.56, 0.05, 0.0, 2.35, -0.04, 65.0, 80.0])
+    qualifier = pd.Series(
+        ["exact", "about", "at_least", "up_to", None, "exact", "about", "x", "exact", "about"]
+    )
+    unit = pd.Series(["USD bn", "", "CNY bn", "EUR bn", "a", "b", "c", "", "USD bn", ""])
+    expected = [figure_text(*args) for args in zip(low, high, qualifier, unit, strict=True)]
+    assert figure_texts(low, high, qualifier, unit).tolist() == expected
+    plain = [figure_text(*args) for args in zip(low, high, qualifier, strict=True)]
+    assert figure_texts(low, high, qualifier).tolist() == plain
 
 
 def test_announcement_figures_on_the_fixture(fixture_frame):

@@ -158,31 +158,64 @@ def with_revisions(frame: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("id")
 
 
+def _amounts_text(values: np.ndarray) -> np.ndarray:
+    """``f"{v:,.1f}"`` for every value, each distinct value (by its bits, so ``-0.0``
+    and NaN stay as Python prints them) formatted once."""
+    floats = np.ascontiguousarray(values, dtype=np.float64)
+    bits, inverse = np.unique(floats.view(np.int64), return_inverse=True)
+    texts = np.array([f"{v:,.1f}" for v in bits.view(np.float64).tolist()], dtype=object)
+    return texts[inverse.reshape(-1)]
+
+
+def figure_texts(
+    low: pd.Series, high: pd.Series, qualifier: pd.Series, unit: pd.Series | str = ""
+) -> pd.Series:
+    """:func:`figure_text` for whole columns at once (the same text for every row)."""
+    lo, hi = low.to_numpy(dtype=np.float64), high.to_numpy(dtype=np.float64)
+    lo_text = _amounts_text(lo)
+    body = np.where(np.isclose(lo, hi), lo_text, lo_text + "–" + _amounts_text(hi))
+    symbol = qualifier.map(QUALIFIER_SYMBOL).fillna("").astype(object).to_numpy()
+    prefix = np.where((symbol != "") & (symbol != "~"), symbol + " ", symbol)
+    text = prefix + body
+    if isinstance(unit, str):
+        if unit:
+            text = text + " " + unit
+    else:
+        units = unit.astype(object).to_numpy()
+        text = text + np.where(units != "", " " + units, "")
+    return pd.Series(text, index=low.index, dtype="str")
+
+
+def announcement_texts(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.DataFrame:
+    """Every announcement as USD per year with its revision link and figures as text
+    (``figure``, ``usd_per_year``): :func:`announcement_figures` without the as-of
+    status, which is all that depends on the date."""
+    usd = with_revisions(with_usd(frame, fx))
+    usd["figure"] = figure_texts(
+        usd["amount_low"], usd["amount_high"], usd["qualifier"], usd["currency"] + " bn"
+    )
+    usd["usd_per_year"] = figure_texts(
+        usd["annual_low_usd"], usd["annual_high_usd"], usd["qualifier"]
+    )
+    return usd
+
+
+def with_status(texts: pd.DataFrame, frame: pd.DataFrame, as_of: date | None) -> pd.DataFrame:
+    """:func:`announcement_texts` plus ``status`` (superseded or current at ``as_of``),
+    as a new frame (``texts`` is left as it is)."""
+    out = texts.copy(deep=False)
+    dropped = superseded_ids(frame, as_of)
+    status = np.where(out["id"].isin(dropped), "superseded", "current")
+    out.insert(cast(int, out.columns.get_loc("figure")), "status", status)
+    return out
+
+
 def announcement_figures(
     frame: pd.DataFrame, as_of: date | None = None, fx: FxTable | None = None
 ) -> pd.DataFrame:
     """Each announcement as USD per year, with what an analyst needs to quote it: its
     period and months, kind, scope, qualifier, source and whether it still stands."""
-    usd = with_revisions(with_usd(frame, fx))
-    dropped = superseded_ids(frame, as_of)
-    usd["status"] = np.where(usd["id"].isin(dropped), "superseded", "current")
-    usd["figure"] = [
-        figure_text(lo, hi, q, c)
-        for lo, hi, q, c in zip(
-            usd["amount_low"],
-            usd["amount_high"],
-            usd["qualifier"],
-            usd["currency"] + " bn",
-            strict=True,
-        )
-    ]
-    usd["usd_per_year"] = [
-        figure_text(lo, hi, q)
-        for lo, hi, q in zip(
-            usd["annual_low_usd"], usd["annual_high_usd"], usd["qualifier"], strict=True
-        )
-    ]
-    return usd
+    return with_status(announcement_texts(frame, fx), frame, as_of)
 
 
 def compare_announcements(figures: pd.DataFrame, ids: list[int]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import auth, forms, state
@@ -23,9 +24,35 @@ GRID_RESULT = "announcements_grid_result"
 SEEN = "announcements_seen_version"  # {id: version the edit form was opened at}
 
 
-def _label(row) -> str:
-    figure = views.figure_text(row.amount_low, row.amount_high, row.qualifier, f"{row.currency} bn")
-    return f"#{row.id} {row.company} {row.kind} {row.period} {figure}"
+# The list and the form's choice show at most this many announcements (the newest that
+# match the company and country filters): labelling and sending 100k rows takes seconds.
+MAX_LISTED = 1_000
+
+
+def _labels(frame: pd.DataFrame) -> dict[int, str]:
+    """``#12 Meta guidance 2025 60.0–65.0 USD bn`` per announcement id, built by column."""
+    figure = views.figure_texts(
+        frame["amount_low"], frame["amount_high"], frame["qualifier"], frame["currency"] + " bn"
+    )
+    ids = frame["id"].astype(int)
+    text = (
+        "#"
+        + ids.astype(str)
+        + " "
+        + frame["company"].astype(str)
+        + " "
+        + frame["kind"].astype(str)
+        + " "
+        + frame["period"].astype(str)
+        + " "
+        + figure
+    )
+    return dict(zip(ids.tolist(), text.tolist(), strict=True))
+
+
+def _newest(frame: pd.DataFrame, limit: int = MAX_LISTED) -> pd.DataFrame:
+    """The ``limit`` newest rows (announcement date, then id), newest first."""
+    return frame.sort_values(["announced_on", "id"], ascending=False).head(limit)
 
 
 def _flash() -> None:
@@ -96,7 +123,19 @@ def render(ctx: state.Context) -> None:
     if frame.empty:
         state.show_empty("No announcements yet; add one or import a CSV.")
         return
-    listed = views.with_revisions(frame)
+    matching = filter_rows(ctx.revisions(), replace(ctx.query, years=None))
+    listed = _newest(matching)
+    if len(listed) < len(matching):
+        st.caption(
+            f"The newest {len(listed):,} of {len(matching):,} announcements matching the "
+            f"company and country filters ({len(frame):,} in all), newest first; filter by "
+            "company to list and edit older ones, or download them all below."
+        )
+    elif len(matching) < len(frame):
+        st.caption(
+            f"{len(matching):,} of {len(frame):,} announcements match the company and "
+            "country filters, newest first."
+        )
     shown = [c for c in views.LIST_COLUMNS if c in listed.columns] + ["version", "source_url"]
     st.dataframe(
         listed[shown],
@@ -111,7 +150,8 @@ def render(ctx: state.Context) -> None:
     )
     st.download_button(
         "Download all as CSV (re-importable)",
-        data=announcements_to_csv(frame),
+        # Built when clicked, not on every run of the page.
+        data=lambda: announcements_to_csv(frame),
         file_name="announcements.csv",
         mime="text/csv",
         key="download_announcements",
@@ -125,7 +165,10 @@ def render(ctx: state.Context) -> None:
     _grid(ctx)
 
     st.subheader("Edit one announcement in a form")
-    labels = {int(r.id): _label(r) for r in frame.itertuples()}
+    if listed.empty:
+        state.show_empty("No announcements match the company and country filters.")
+        return
+    labels = _labels(listed)
     chosen = st.selectbox(
         "Announcement", list(labels), format_func=lambda i: labels[i], key="edit_id"
     )
@@ -221,7 +264,7 @@ def render(ctx: state.Context) -> None:
                 hide_index=True,
                 key="deleted_table",
             )
-            restore_labels = {int(r.id): _label(r) for r in deleted.itertuples()}
+            restore_labels = _labels(deleted)
             target = st.selectbox(
                 "Restore",
                 list(restore_labels),

@@ -7,10 +7,30 @@ import streamlit as st
 
 from dashboard import charts, state
 from tracker import views
+from tracker.query import filter_rows
+
+# The choice offers at most this many announcements (the newest matching the company
+# and country filters, plus the defaults and what is chosen): a list of 100k labels
+# takes seconds to build and to send.
+MAX_OPTIONS = 1_000
 
 
-def _label(row) -> str:
-    return f"#{row.id} {row.company} {row.kind} {row.period} {row.figure}"
+def _labels(figures: pd.DataFrame) -> dict[int, str]:
+    """``#12 Meta guidance 2025 60.0–65.0 USD bn`` per announcement id, built by column."""
+    ids = figures["id"].astype(int)
+    text = (
+        "#"
+        + ids.astype(str)
+        + " "
+        + figures["company"].astype(str)
+        + " "
+        + figures["kind"].astype(str)
+        + " "
+        + figures["period"].astype(str)
+        + " "
+        + figures["figure"].astype(str)
+    )
+    return dict(zip(ids.tolist(), text.tolist(), strict=True))
 
 
 def render(ctx: state.Context) -> None:
@@ -22,12 +42,22 @@ def render(ctx: state.Context) -> None:
     )
     figures = ctx.figures()
     figures = figures[figures["announced_on"] <= pd.Timestamp(ctx.query.as_of)]
-    figures = figures.sort_values(["company", "announced_on", "id"])
     if figures.empty:
         state.show_empty("No announcements known at this date.")
         return
-    labels = {int(r.id): _label(r) for r in figures.itertuples()}
-    default = [i for i in views.default_comparison_ids(figures) if i in labels]
+    default = views.default_comparison_ids(figures)
+    matching = filter_rows(figures, ctx.query)
+    newest = matching.sort_values(["announced_on", "id"], ascending=False).head(MAX_OPTIONS)
+    chosen_before = st.session_state.get("compare_ids") or []
+    keep = figures["id"].isin(newest["id"]) | figures["id"].isin(default + list(chosen_before))
+    offered = figures[keep].sort_values(["company", "announced_on", "id"])
+    if len(newest) < len(matching):
+        st.caption(
+            f"Choose from the newest {len(newest):,} of {len(matching):,} announcements "
+            "matching the company and country filters; filter by company to reach older ones."
+        )
+    labels = _labels(offered)
+    default = [i for i in default if i in labels]
     chosen = st.multiselect(
         "Announcements",
         list(labels),

@@ -40,7 +40,8 @@ def _exports(ctx: state.Context) -> None:
     with one:
         st.download_button(
             "Download CSV",
-            data=exports.to_csv(comparison, info, "comparison"),
+            # Built when clicked, not on every run of the page.
+            data=lambda: exports.to_csv(comparison, info, "comparison"),
             file_name=exports.file_name("comparison", info, "csv"),
             mime="text/csv",
             key="download_comparison_csv",
@@ -50,7 +51,7 @@ def _exports(ctx: state.Context) -> None:
     with two:
         st.download_button(
             "Annual figures (CSV)",
-            data=exports.to_csv(annual, info, "annual figures"),
+            data=lambda: exports.to_csv(annual, info, "annual figures"),
             file_name=exports.file_name("annual", info, "csv"),
             mime="text/csv",
             key="download_annual_csv",
@@ -60,7 +61,7 @@ def _exports(ctx: state.Context) -> None:
     with three:
         st.download_button(
             "Excel workbook",
-            data=exports.to_xlsx(
+            data=lambda: exports.to_xlsx(
                 {"Comparison": comparison, "Annual": annual},
                 exports.sources(ctx.headline, ctx.announcements),
                 info,

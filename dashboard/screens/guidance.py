@@ -24,7 +24,7 @@ def render(ctx: state.Context) -> None:
     names = sorted(known["company"].unique())
     first = guided.index[0] if not guided.empty else names[0]
     company = st.selectbox("Company", names, index=names.index(first), key="guidance_company")
-    history = views.guidance_history(known)
+    history = ctx.guidance_history()
     state.chart(
         ctx,
         charts.guidance_history(history, company),
