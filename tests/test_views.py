@@ -73,7 +73,15 @@ def test_announcement_figures_on_the_fixture(fixture_frame):
     assert figures.loc[29, "figure"] == "≤ 500.0 USD bn"  # Stargate
     # Meta's 2025 range 60-65 was revised three times (#6, #7, #8) on the same period.
     assert figures.loc[6, "revises_id"] == 5 and pd.isna(figures.loc[5, "revises_id"])
-    assert set(figures["status"]) == {"current"}  # the fixture supersedes nothing
+    # Same-period revisions: Meta's 2025 ranges #5-#7 were replaced by later ones, and
+    # Apple's USD 500bn programme (#30) by the USD 600bn one (#31); nothing is superseded
+    # explicitly in the fixture.
+    assert figures.loc[[5, 6, 7, 30], "status"].tolist() == ["revised"] * 4
+    assert figures.loc[[8, 31, 27], "status"].tolist() == ["current"] * 3
+    assert "superseded" not in set(figures["status"])
+    # Before Apple's raise (2025-08-06) its first programme was still current.
+    early = announcement_figures(fixture_frame, date(2025, 8, 1), FX).set_index("id")
+    assert early.loc[30, "status"] == "current"
 
 
 def test_compare_announcements_puts_pledge_and_plans_side_by_side(fixture_frame):

@@ -201,11 +201,19 @@ def announcement_texts(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.Dat
 
 
 def with_status(texts: pd.DataFrame, frame: pd.DataFrame, as_of: date | None) -> pd.DataFrame:
-    """:func:`announcement_texts` plus ``status`` (superseded or current at ``as_of``),
-    as a new frame (``texts`` is left as it is)."""
+    """:func:`announcement_texts` plus ``status`` at ``as_of``: ``superseded`` (a known
+    announcement explicitly replaces it), ``revised`` (a later known one for the same
+    company, scope, kind and period replaces it) or ``current``; as a new frame
+    (``texts`` is left as it is)."""
     out = texts.copy(deep=False)
     dropped = superseded_ids(frame, as_of)
-    status = np.where(out["id"].isin(dropped), "superseded", "current")
+    known = out["revises_id"].notna()
+    if as_of is not None:
+        known &= pd.to_datetime(out["announced_on"]) <= pd.Timestamp(as_of)
+    revised = set(out.loc[known, "revises_id"].astype(int))
+    status = np.select(
+        [out["id"].isin(dropped), out["id"].isin(revised)], ["superseded", "revised"], "current"
+    )
     out.insert(cast(int, out.columns.get_loc("figure")), "status", status)
     return out
 
