@@ -147,6 +147,7 @@ def render(ctx: state.Context) -> None:
             "revises_id": st.column_config.NumberColumn("Revises", format="#%d"),
         },
         key="announcements_table",
+        placeholder="–",
     )
     st.download_button(
         "Download all as CSV (re-importable)",
@@ -263,6 +264,7 @@ def render(ctx: state.Context) -> None:
                 ],
                 hide_index=True,
                 key="deleted_table",
+                placeholder="–",
             )
             restore_labels = _labels(deleted)
             target = st.selectbox(

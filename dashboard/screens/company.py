@@ -95,6 +95,7 @@ def render(ctx: state.Context) -> None:
                 "source_url": state.link_column(),
             },
             key="company_quarter_table",
+            placeholder="–",
         )
         st.markdown("**Run rate** (latest quarter × 4, and the trailing four quarters)")
         st.dataframe(
@@ -104,6 +105,7 @@ def render(ctx: state.Context) -> None:
                 c: MONEY for c in ("latest_quarter_usd_bn", "run_rate_usd_bn", "trailing_4q_usd_bn")
             },
             key="company_run_rate",
+            placeholder="–",
         )
         metrics = ctx.filing_metrics()
         metrics = metrics[metrics["company"] == company]
@@ -125,6 +127,7 @@ def render(ctx: state.Context) -> None:
                         **{c: PERCENT for c in intensity.columns if c.endswith("%")},
                     },
                     key="company_intensity",
+                    placeholder="–",
                 )
 
     st.subheader("Guidance history")
@@ -151,6 +154,7 @@ def render(ctx: state.Context) -> None:
                 **{c: PERCENT for c in ("vs first %", "vs last %")},
             },
             key="company_delivered",
+            placeholder="–",
         )
 
     figures = ctx.figures()
@@ -163,6 +167,7 @@ def render(ctx: state.Context) -> None:
             hide_index=True,
             column_config={"source_url": state.link_column()},
             key="company_programmes",
+            placeholder="–",
         )
 
     st.subheader("Every announcement")
@@ -190,6 +195,7 @@ def render(ctx: state.Context) -> None:
             "announced_on": st.column_config.DateColumn("Announced", format="YYYY-MM-DD"),
         },
         key="company_announcements",
+        placeholder="–",
     )
 
 

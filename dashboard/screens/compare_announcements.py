@@ -82,6 +82,7 @@ def render(ctx: state.Context) -> None:
             },
         },
         key="compare_table",
+        placeholder="–",
     )
     state.download(rows, "announcements-compared.csv")
 

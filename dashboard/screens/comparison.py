@@ -91,6 +91,7 @@ def render(ctx: state.Context) -> None:
         hide_index=True,
         column_config={"company": "Company", "measure": "Measure"},
         key="comparison_table",
+        placeholder="–",
     )
     _exports(ctx)
 
@@ -120,6 +121,7 @@ def render(ctx: state.Context) -> None:
             "announcement_id": st.column_config.NumberColumn("Announcement", format="#%d"),
         },
         key="sources_table",
+        placeholder="–",
     )
     state.download(sources, "capex-sources.csv")
 
@@ -139,6 +141,7 @@ def render(ctx: state.Context) -> None:
             **{c: st.column_config.NumberColumn(format="%.1f") for c in money},
         },
         key="basis_table",
+        placeholder="–",
     )
     state.download(basis, "capex-by-basis.csv")
 

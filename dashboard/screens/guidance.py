@@ -44,6 +44,7 @@ def render(ctx: state.Context) -> None:
             for c in ("first_guidance", "last_guidance", "actual", "vs first %", "vs last %")
         },
         key="guidance_delivered",
+        placeholder="–",
     )
 
 

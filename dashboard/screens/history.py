@@ -26,6 +26,7 @@ def render(ctx: state.Context) -> None:
             "changes": st.column_config.TextColumn("Changes", width="large"),
         },
         key="history_table",
+        placeholder="–",
     )
 
 

@@ -71,11 +71,13 @@ def render(ctx: state.Context) -> None:
     d.metric("Rows with errors", result.errors["line"].nunique() if not result.ok else 0)
     if not result.ok:
         st.markdown("**Problems found** (line numbers as in the file)")
-        st.dataframe(result.errors, hide_index=True, key="import_errors")
+        st.dataframe(result.errors, hide_index=True, placeholder="–", key="import_errors")
     if not result.valid.empty:
         st.markdown("**Rows to save**")
         preview_columns = [c for c in NAMES if c in result.valid.columns]
-        st.dataframe(result.valid[preview_columns], hide_index=True, key="import_preview")
+        st.dataframe(
+            result.valid[preview_columns], hide_index=True, placeholder="–", key="import_preview"
+        )
     skip = False
     if not result.ok:
         skip = st.checkbox("Skip the rows with errors and save the rest", key="import_skip")

@@ -34,6 +34,7 @@ def render(ctx: state.Context) -> None:
             "usd_per_year": "USD bn / year",
         },
         key="programmes_table",
+        placeholder="–",
     )
     state.download(table, "programmes-and-pledges.csv")
 

@@ -38,6 +38,7 @@ def render(ctx: state.Context) -> None:
             ),
         },
         key="whats_new_table",
+        placeholder="–",
     )
     state.download(table, "whats-new.csv")
 
