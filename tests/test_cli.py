@@ -291,3 +291,20 @@ def test_broken_pipe_exits_quietly(configured_env):
     assert proc.wait(timeout=120) == 0
     assert b"company" in first
     assert "Broken pipe" not in err and "BrokenPipeError" not in err and "Traceback" not in err
+
+
+def test_a_closed_pipe_is_not_reported_as_a_database_error(configured_env, monkeypatch, capsys):
+    """The pipe can close while a command still runs inside the database-error guard;
+    that must exit quietly (0), not as 'could not run ...' (1)."""
+    from tracker import cli
+    from tracker.errors import database_errors
+
+    with pytest.raises(BrokenPipeError), database_errors("list"):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def closed_pipe(_args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "cmd_list", closed_pipe)
+    assert main(["list"]) == 0
+    assert "error" not in capsys.readouterr().err

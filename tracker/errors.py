@@ -80,7 +80,8 @@ def database_errors(action: str) -> Iterator[None]:
     """Turn driver exceptions raised while doing ``action`` into a :class:`CapexError`."""
     try:
         yield
-    except CapexError:
+    except (CapexError, BrokenPipeError):
+        # A closed pipe (`capex list | head`) is the reader leaving, not a database fault.
         raise
     except sa_exc.IntegrityError as error:
         log.info("integrity error while %s", action, exc_info=True)
