@@ -87,14 +87,20 @@ def _announcement_select(include_deleted: bool, only_deleted: bool) -> Select[An
 
 
 def announcements_frame(
-    bind: Bind, include_deleted: bool = False, only_deleted: bool = False
+    bind: Bind,
+    include_deleted: bool = False,
+    only_deleted: bool = False,
+    ids: list[int] | None = None,
 ) -> pd.DataFrame:
-    """Announcements joined with their company, one row each, ordered by id.
+    """Announcements joined with their company, one row each, ordered by id; only
+    ``ids`` when given (an edit reads its own row, not the table).
 
     Date columns are ``datetime64``; timestamps are UTC. Deleted rows bring their
     ``deleted_at`` and ``deleted_by``.
     """
     stmt = _announcement_select(include_deleted, only_deleted)
+    if ids is not None:
+        stmt = stmt.where(col(Announcement.id).in_([int(i) for i in ids]))
     with connect(bind) as conn:
         sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         # Plain DBAPI tuples: pandas probes SQLAlchemy Row objects attribute by attribute.

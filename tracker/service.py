@@ -101,11 +101,6 @@ def _with_errors(result: ValidationResult, extra: pd.DataFrame) -> ValidationRes
     return ValidationResult(valid, errors)
 
 
-def _stored_rows(session: Session, ids: list[int]) -> pd.DataFrame:
-    frame = queries.announcements_frame(session.connection(), include_deleted=True)
-    return frame[frame["id"].isin(ids)] if ids else frame.iloc[0:0]
-
-
 def check(
     session: Session,
     raw: pd.DataFrame,
@@ -682,8 +677,7 @@ def update(
     if row.deleted_at is not None:
         raise Conflict(f"announcement #{announcement_id} is deleted; restore it before editing")
     _check_version(session, row, expected_version)
-    current = queries.announcements_frame(session.connection())
-    current = current[current["id"] == announcement_id]
+    current = queries.announcements_frame(session.connection(), ids=[announcement_id])
     merged = {n: _raw_text(current.iloc[0], n) for n in NAMES}
     merged.update({k: "" if v is None else str(v) for k, v in changes.items()})
     result, _unchanged_rows = check(session, pd.DataFrame([merged]), today=today, first_line=1)
