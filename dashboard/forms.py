@@ -9,26 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import pandas as pd
 import streamlit as st
 
 from dashboard.state import md_escape
 from tracker.schema import BY_NAME, help_text
 from tracker.validation import EARLIEST_ANNOUNCEMENT
-
-
-def cell_text(row: pd.Series, name: str) -> str:
-    """A stored value as the text a form or CSV cell holds."""
-    value = row[name]
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    if name == "announced_on":
-        return pd.Timestamp(value).strftime("%Y-%m-%d")
-    if name in ("amount_low", "amount_high"):
-        return f"{float(value):.10g}"
-    if name in ("supersedes", "fy_end_month", "id", "version"):
-        return str(int(value))
-    return str(value)
 
 
 def field(name: str, current: str, key: str, errors: dict[str, list[str]] | None = None) -> str:

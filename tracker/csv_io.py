@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pandas as pd
 
@@ -115,6 +115,20 @@ def unescape_formulas(values: pd.Series) -> pd.Series:
 
 def _format_amount(values: pd.Series) -> pd.Series:
     return values.map(lambda v: f"{v:.10g}")
+
+
+def cell_text(value: Any, name: str) -> str:
+    """A stored value of column ``name`` as the text a CSV, form or grid cell holds, so
+    an edit starts from what an export would show."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if name == "announced_on":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if name in ("amount_low", "amount_high"):
+        return f"{float(value):.10g}"
+    if name in ("supersedes", "fy_end_month", "id", "version"):
+        return str(int(value))
+    return str(value)
 
 
 def announcements_to_csv(frame: pd.DataFrame) -> str:

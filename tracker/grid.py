@@ -18,24 +18,12 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 
 from tracker import service
+from tracker.csv_io import cell_text
 from tracker.errors import CapexError, ValidationFailed
 from tracker.schema import EDITABLE
 
 MAX_ROWS = 500
 READ_ONLY = ("id", "company", "version")
-
-
-def cell_text(value: Any, name: str) -> str:
-    """A stored value as the text a grid cell holds (as in the import format)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    if name == "announced_on":
-        return pd.Timestamp(value).strftime("%Y-%m-%d")
-    if name in ("amount_low", "amount_high"):
-        return f"{float(value):.10g}"
-    if name in ("supersedes", "id", "version"):
-        return str(int(value))
-    return str(value)
 
 
 def grid_frame(announcements: pd.DataFrame, limit: int = MAX_ROWS) -> pd.DataFrame:

@@ -29,6 +29,7 @@ from sqlmodel import Session, col
 
 from tracker import queries
 from tracker.config import current_user
+from tracker.csv_io import cell_text
 from tracker.db import write_session
 from tracker.errors import (
     Conflict,
@@ -678,7 +679,7 @@ def update(
         raise Conflict(f"announcement #{announcement_id} is deleted; restore it before editing")
     _check_version(session, row, expected_version)
     current = queries.announcements_frame(session.connection(), ids=[announcement_id])
-    merged = {n: _raw_text(current.iloc[0], n) for n in NAMES}
+    merged = {n: cell_text(current.iloc[0][n], n) for n in NAMES}
     merged.update({k: "" if v is None else str(v) for k, v in changes.items()})
     result, _unchanged_rows = check(session, pd.DataFrame([merged]), today=today, first_line=1)
     if not result.ok:
@@ -697,17 +698,6 @@ def update(
 
 def _python(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
-
-
-def _raw_text(row: pd.Series, name: str) -> str:
-    value = row[name]
-    if name == "announced_on":
-        return pd.Timestamp(value).strftime("%Y-%m-%d")
-    if name in ("amount_low", "amount_high"):
-        return f"{float(value):.10g}"
-    if pd.isna(value):
-        return ""
-    return str(value)
 
 
 def update_announcement(

@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard import auth, forms, state
 from tracker import grid, queries, service, views
-from tracker.csv_io import announcements_to_csv
+from tracker.csv_io import announcements_to_csv, cell_text
 from tracker.errors import CapexError, ValidationFailed
 from tracker.query import filter_rows
 from tracker.schema import BY_NAME, EDITABLE
@@ -185,7 +185,7 @@ def render(ctx: state.Context) -> None:
         if st.button("Reload the current values", key="edit_reload"):
             seen[chosen] = int(row["version"])
             st.rerun()
-    current = {name: forms.cell_text(row, name) for name in EDITABLE}
+    current = {name: cell_text(row[name], name) for name in EDITABLE}
     errors = st.session_state.get("edit_errors", {})
     with st.form(f"edit_{chosen}_{version}"):
         st.caption(state.md_escape(f"{row['company']} · version {version}"))
