@@ -110,3 +110,22 @@ def test_cli_import_is_quiet_when_piped(configured_env, tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out.startswith("imported: 3 added")
     assert "[#" not in captured.err  # stderr is not a terminal under pytest
+
+
+def test_a_row_may_supersede_a_row_of_a_later_chunk(empty_engine):
+    base = {"kind": "guidance", "period": "2026", "amount_high": ""}
+    newer = {
+        **base,
+        "id": "500",
+        "amount_low": "100",
+        "announced_on": "2025-06-01",
+        "supersedes": "501",
+    }
+    older = {**base, "id": "501", "amount_low": "90", "announced_on": "2025-02-01"}
+    # One row per chunk: #500 is saved before #501 exists.
+    report = importing.import_with_progress(
+        empty_engine, rows(newer, older), "tester", chunk_rows=1
+    )
+    assert report.inserted == 2
+    stored = queries.announcements_frame(empty_engine).set_index("id")
+    assert stored.loc[500, "supersedes"] == 501

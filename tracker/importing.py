@@ -23,10 +23,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from tracker import service
-from tracker.errors import ValidationFailed
 from tracker.service import ImportReport
 
-CHUNK_ROWS = 5_000
+CHUNK_ROWS = service.CHUNK_ROWS
 STAGES = ("reading", "validating", "saving", "done")
 
 
@@ -78,27 +77,18 @@ def import_rows(
     today: date | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> ImportReport:
-    """Check and save ``raw`` on ``session`` (the caller commits), reporting progress."""
-    total = len(raw)
-    progress(Step("reading", 0, total))
-    progress(Step("validating", 0, total))
-    result, unchanged = service.check(
-        session, raw, today=today, first_line=_first_line(raw, first_line)
+    """:func:`tracker.service.import_rows` on ``session`` (the caller commits), its
+    stages reported as :class:`Step` objects."""
+    report, _result = service.import_rows(
+        session,
+        raw,
+        user,
+        skip_invalid,
+        today,
+        _first_line(raw, first_line),
+        lambda stage, done, total: progress(Step(stage, done, total)),
+        chunk_rows,
     )
-    progress(Step("validating", total, total))
-    if not result.ok and not skip_invalid:
-        raise ValidationFailed(result)
-    valid = result.valid
-    report = ImportReport(unchanged=len(unchanged))
-    progress(Step("saving", 0, len(valid)))
-    for start in range(0, len(valid), max(chunk_rows, 1)):
-        part = service.save(session, valid.iloc[start : start + chunk_rows], user)
-        report.inserted += part.inserted
-        report.updated += part.updated
-        report.companies_created += part.companies_created
-        report.ids += part.ids
-        progress(Step("saving", min(start + chunk_rows, len(valid)), len(valid)))
-    progress(Step("done", len(valid), len(valid)))
     return report
 
 

@@ -55,6 +55,9 @@ class ImportReport:
     unchanged: int = 0
     companies_created: int = 0
     ids: list[int] = field(default_factory=list)
+    # `supersedes` links of new rows whose target is not saved yet (a later chunk of the
+    # same import): :func:`import_rows` writes them once every chunk is in.
+    pending_links: list[dict[str, int]] = field(default_factory=list, repr=False)
 
     def describe(self) -> str:
         return (
@@ -494,10 +497,7 @@ def save(session: Session, valid: pd.DataFrame, user: str | None = None) -> Impo
         links += [{"i": i, "s": int(t)} for i, t in zip(inserted, targets, strict=True) if t]
         new_ids += inserted
         report.inserted += len(part)
-    if links:
-        session.connection().execute(
-            text("UPDATE announcement SET supersedes = :s WHERE id = :i"), links
-        )
+    report.pending_links = _link(session, links)
     for row in valid[is_update].itertuples():
         changes = {name: getattr(row, name) for name in EDITABLE}
         version = None if pd.isna(cast(float, row.version)) else int(cast(int, row.version))
@@ -508,11 +508,37 @@ def save(session: Session, valid: pd.DataFrame, user: str | None = None) -> Impo
     return report
 
 
+def _link(session: Session, links: list[dict[str, int]]) -> list[dict[str, int]]:
+    """Set ``supersedes`` for rows inserted without it, once the target exists (rows are
+    inserted first, so a row may supersede one that comes after it); returns the links
+    whose target is not saved yet."""
+    if not links:
+        return []
+    targets = {link["s"] for link in links}
+    existing = set(
+        session.execute(
+            select(col(Announcement.id)).where(col(Announcement.id).in_(targets))
+        ).scalars()
+    )
+    ready = [link for link in links if link["s"] in existing]
+    if ready:
+        session.connection().execute(
+            text("UPDATE announcement SET supersedes = :s WHERE id = :i"), ready
+        )
+    return [link for link in links if link["s"] not in existing]
+
+
 def _typed(changes: dict[str, Any], row: Any) -> dict[str, Any]:
     out = dict(changes)
     out["period_start"], out["period_end"] = row.period_start, row.period_end
     out["supersedes"] = None if pd.isna(out["supersedes"]) else int(out["supersedes"])
     return out
+
+
+# Rows saved per step of an import, so a long import can report progress between steps
+# (all steps are one transaction: a cancelled import saves nothing).
+CHUNK_ROWS = 5_000
+Progress = Callable[[str, int, int], None]  # stage, rows done, rows in the stage
 
 
 def import_rows(
@@ -522,13 +548,38 @@ def import_rows(
     skip_invalid: bool = False,
     today: date | None = None,
     first_line: int | pd.Series = 2,
+    progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> tuple[ImportReport, ValidationResult]:
-    """Check and save raw rows; with errors saves nothing unless ``skip_invalid``."""
+    """Check and save raw rows; with errors saves nothing unless ``skip_invalid``.
+
+    ``progress`` hears the stages: reading, validating, saving (after each chunk of
+    ``chunk_rows``), done. The caller commits.
+    """
+    step: Progress = progress or (lambda _stage, _done, _total: None)
+    total = len(raw)
+    step("reading", 0, total)
+    step("validating", 0, total)
     result, unchanged = check(session, raw, today=today, first_line=first_line)
+    step("validating", total, total)
     if not result.ok and not skip_invalid:
         raise ValidationFailed(result)
-    report = save(session, result.valid, user)
-    report.unchanged = len(unchanged)
+    valid = result.valid
+    report = ImportReport(unchanged=len(unchanged))
+    pending: list[dict[str, int]] = []
+    chunk = max(chunk_rows, 1)
+    step("saving", 0, len(valid))
+    for start in range(0, len(valid), chunk):
+        part = save(session, valid.iloc[start : start + chunk], user)
+        report.inserted += part.inserted
+        report.updated += part.updated
+        report.companies_created += part.companies_created
+        report.ids += part.ids
+        pending += part.pending_links
+        step("saving", min(start + chunk, len(valid)), len(valid))
+    if _link(session, pending):  # pragma: no cover - check() refuses dangling targets
+        raise AssertionError("supersedes names a row that was not saved")
+    step("done", len(valid), len(valid))
     return report, result
 
 
