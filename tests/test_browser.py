@@ -5,94 +5,22 @@ Screenshots are written to ``artifacts/`` for a human to look at.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, dashboard_server, settled
 from tracker import bootstrap, queries, sec, sync
 
 pytestmark = pytest.mark.browser
 
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError("streamlit did not become healthy")
-
-
 @pytest.fixture
 def server(configured_env, tmp_path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
-    log = (tmp_path / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard" / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
+    with dashboard_server(tmp_path) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 # The default page (Overview) lives at the root URL.
@@ -111,15 +39,6 @@ PAGES = {
     "history": "Edit history",
     "methodology": "Methodology",
 }
-
-
-def _settled(page, title: str) -> None:
-    """The page's title is shown and the script has finished running."""
-    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
-    page.wait_for_timeout(800)  # charts finish drawing
 
 
 def _metrics(page) -> list[str]:
@@ -174,7 +93,7 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         # A shared link opens the same view in a fresh browser.
         first_ctx, page = fresh()
         page.goto(f"{server}/{LINK}", wait_until="domcontentloaded")
-        _settled(page, PAGES[""])
+        settled(page, PAGES[""])
         figures = _metrics(page)
         # Meta 2026 guidance 115-135 (mid 125) + Amazon ~200 = 325.0.
         assert any("325.0 USD bn" in m for m in figures), figures
@@ -188,7 +107,7 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
 
         second_ctx, other = fresh()
         other.goto(f"{server}/{LINK}", wait_until="domcontentloaded")
-        _settled(other, PAGES[""])
+        settled(other, PAGES[""])
         assert _metrics(other) == figures
         second_ctx.close()
 
@@ -197,7 +116,7 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         page.get_by_role("link", name="Comparison").first.click()
         page.wait_for_function("location.pathname.endsWith('/comparison')", timeout=30_000)
         assert "companies=Meta,Amazon" in unquote(page.url)
-        _settled(page, PAGES["comparison"])
+        settled(page, PAGES["comparison"])
         table = page.locator('[data-testid="stDataFrame"]').first
         table.wait_for(state="visible", timeout=30_000)
         with page.expect_download() as download_info:
@@ -212,17 +131,17 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         assert text.startswith("# capex-tracker export: comparison\n")
         assert "# data as of: 2026-02-05" in text
         assert "company,measure," in text and "Meta" in text and "Alphabet" not in text
-        _settled(page, PAGES["comparison"])
+        settled(page, PAGES["comparison"])
         page.go_back(wait_until="commit")
         # Back is a same-document history step: no load event, so watch the location.
         page.wait_for_function("!location.pathname.includes('comparison')", timeout=30_000)
-        _settled(page, PAGES[""])
+        settled(page, PAGES[""])
         assert _metrics(page) == figures
         assert "companies=Meta,Amazon" in unquote(page.url)
 
         # A chart downloads as an image named after the view (plotly's camera button).
         page.goto(f"{server}/{LINK}", wait_until="domcontentloaded")
-        _settled(page, PAGES[""])
+        settled(page, PAGES[""])
         chart = page.locator(".js-plotly-plot").first
         chart.hover()
         with page.expect_download() as image_info:
@@ -239,7 +158,7 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         as_of.fill("2025-05-15")
         as_of.press("Enter")
         page.wait_for_function("location.search.includes('as_of=2025-05-15')", timeout=30_000)
-        _settled(page, PAGES[""])
+        settled(page, PAGES[""])
         page.screenshot(path=str(ARTIFACTS / "dashboard-as-of-enter.png"), full_page=True)
 
         # Edit a row through the grid: Microsoft's FY2025 guidance (#2), notes column.
@@ -250,7 +169,7 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
             f"{server}/announcements?as_of=2026-03-01&companies=Microsoft",
             wait_until="domcontentloaded",
         )
-        _settled(page, PAGES["announcements"])
+        settled(page, PAGES["announcements"])
         _edit_grid_cell(page, row=1, x=610, text="84")
         page.wait_for_timeout(1500)
         page.screenshot(path=str(ARTIFACTS / "page-announcements-grid-edited.png"))
@@ -266,7 +185,7 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         page.goto(
             f"{server}/company?as_of=2026-03-01&company=Microsoft", wait_until="domcontentloaded"
         )
-        _settled(page, PAGES["company"])
+        settled(page, PAGES["company"])
         page.get_by_text("Run rate").first.wait_for(timeout=30_000)
         page.get_by_text("Capex intensity").first.wait_for(timeout=30_000)
         _no_exceptions(page)
@@ -283,7 +202,7 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         # Every page, for a person to look at.
         for path, title in PAGES.items():
             page.goto(f"{server}/{path}?as_of=2026-03-01", wait_until="domcontentloaded")
-            _settled(page, title)
+            settled(page, title)
             _no_exceptions(page)
             assert page.get_by_text("Page not found").count() == 0
             name = path or "overview"

@@ -14,7 +14,6 @@ its ``[auth]`` section from a secrets file in the test's temporary folder
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, _wait_healthy
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, dashboard_server, free_port, settled, stop
 from tracker import bootstrap, queries
 
 pytestmark = [
@@ -37,18 +36,10 @@ ALICE = {"email": "alice@example.com", "email_verified": True, "name": "Alice An
 NOTE = "Checked against the 10-K by Alice"
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 @pytest.fixture
 def provider(tmp_path: Path) -> Iterator[str]:
     """oidc-provider-mock on 127.0.0.1, with Alice's claims set."""
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "oidc.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)],
@@ -76,14 +67,14 @@ def provider(tmp_path: Path) -> Iterator[str]:
             assert resp.status == 204
         yield url
     finally:
-        _stop(proc)
+        stop(proc)
         log.close()
 
 
 @pytest.fixture
 def signed_in_server(configured_env, provider: str, tmp_path: Path) -> Iterator[str]:
     """The dashboard with sign-in configured and Alice on the editors list."""
-    port = _free_port()
+    port = free_port()
     app_url = f"http://127.0.0.1:{port}"
     secrets_file = tmp_path / "secrets.toml"
     secrets_file.write_text(
@@ -96,47 +87,12 @@ def signed_in_server(configured_env, provider: str, tmp_path: Path) -> Iterator[
         encoding="utf-8",
     )
     env = {
-        **os.environ,
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         "CAPEX_EDITORS": "alice@example.com",
         "CAPEX_USER": "typed-name-must-not-appear",
     }
-    log = (tmp_path / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard" / "app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--secrets.files",
-            str(secrets_file),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        _wait_healthy(app_url, proc)
-        yield app_url
-    finally:
-        _stop(proc)
-        log.close()
-
-
-def _settled(page, title: str) -> None:
-    page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)
-    page.wait_for_function(
-        "!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
-    page.wait_for_timeout(500)
+    args = ("--secrets.files", str(secrets_file))
+    with dashboard_server(tmp_path, port, env, args) as url:
+        yield url
 
 
 def _write_controls(page) -> int:
@@ -165,7 +121,7 @@ def test_sign_in_edit_and_the_history_names_the_signed_in_user(signed_in_server:
             ("import", "Import CSV"),
         ):
             page.goto(f"{app}/{path}?as_of=2026-03-01", wait_until="domcontentloaded")
-            _settled(page, title)
+            settled(page, title, draw_ms=500)
             assert _write_controls(page) == 0, path
             assert page.get_by_text("Sign in (in the sidebar) to add or change").count() == 1
         assert page.locator('[data-testid="stException"]').count() == 0
@@ -181,7 +137,7 @@ def test_sign_in_edit_and_the_history_names_the_signed_in_user(signed_in_server:
 
         # Edit an announcement: the notes of the first one in the list.
         page.goto(f"{app}/announcements?as_of=2026-03-01", wait_until="domcontentloaded")
-        _settled(page, "Announcements")
+        settled(page, "Announcements", draw_ms=500)
         page.get_by_role("button", name="Save changes").wait_for(timeout=60_000)
         assert page.get_by_text("Sign in (in the sidebar)").count() == 0
         notes = page.get_by_role("textbox", name="Notes")
@@ -193,7 +149,7 @@ def test_sign_in_edit_and_the_history_names_the_signed_in_user(signed_in_server:
         # The Edit history names Alice (the grid is drawn on a canvas; its
         # accessibility table holds the visible cells).
         page.goto(f"{app}/history?as_of=2026-03-01", wait_until="domcontentloaded")
-        _settled(page, "Edit history")
+        settled(page, "Edit history", draw_ms=500)
         grid = page.locator('[data-testid="stDataFrame"]').first
         grid.wait_for(state="visible", timeout=30_000)
         page.wait_for_function(
@@ -210,7 +166,7 @@ def test_sign_in_edit_and_the_history_names_the_signed_in_user(signed_in_server:
         end_session.click()
         page.wait_for_url(f"{app}/**", timeout=30_000)
         page.goto(f"{app}/add?as_of=2026-03-01", wait_until="domcontentloaded")
-        _settled(page, "Add announcement")
+        settled(page, "Add announcement", draw_ms=500)
         assert _write_controls(page) == 0
         browser.close()
     assert errors == []
