@@ -669,3 +669,22 @@ def link_column(label: str = "Source") -> st.column_config.LinkColumn:
 
 def show_empty(message: str) -> None:
     st.info(message, icon=":material/info:")
+
+
+def announcement_labels(frame: pd.DataFrame, figure: pd.Series) -> dict[int, str]:
+    """``#12 Meta guidance 2025 60.0–65.0 USD bn`` per announcement id (``figure``: the
+    figure text of each row), built by column for pickers over thousands of rows."""
+    ids = frame["id"].astype(int)
+    text = (
+        "#"
+        + ids.astype(str)
+        + " "
+        + frame["company"].astype(str)
+        + " "
+        + frame["kind"].astype(str)
+        + " "
+        + frame["period"].astype(str)
+        + " "
+        + figure.astype(str)
+    )
+    return dict(zip(ids.tolist(), text.tolist(), strict=True))

@@ -30,24 +30,10 @@ MAX_LISTED = 1_000
 
 
 def _labels(frame: pd.DataFrame) -> dict[int, str]:
-    """``#12 Meta guidance 2025 60.0–65.0 USD bn`` per announcement id, built by column."""
     figure = views.figure_texts(
         frame["amount_low"], frame["amount_high"], frame["qualifier"], frame["currency"] + " bn"
     )
-    ids = frame["id"].astype(int)
-    text = (
-        "#"
-        + ids.astype(str)
-        + " "
-        + frame["company"].astype(str)
-        + " "
-        + frame["kind"].astype(str)
-        + " "
-        + frame["period"].astype(str)
-        + " "
-        + figure
-    )
-    return dict(zip(ids.tolist(), text.tolist(), strict=True))
+    return state.announcement_labels(frame, figure)
 
 
 def _newest(frame: pd.DataFrame, limit: int = MAX_LISTED) -> pd.DataFrame:

@@ -16,21 +16,7 @@ MAX_OPTIONS = 1_000
 
 
 def _labels(figures: pd.DataFrame) -> dict[int, str]:
-    """``#12 Meta guidance 2025 60.0–65.0 USD bn`` per announcement id, built by column."""
-    ids = figures["id"].astype(int)
-    text = (
-        "#"
-        + ids.astype(str)
-        + " "
-        + figures["company"].astype(str)
-        + " "
-        + figures["kind"].astype(str)
-        + " "
-        + figures["period"].astype(str)
-        + " "
-        + figures["figure"].astype(str)
-    )
-    return dict(zip(ids.tolist(), text.tolist(), strict=True))
+    return state.announcement_labels(figures, figures["figure"])
 
 
 def render(ctx: state.Context) -> None:
