@@ -501,7 +501,8 @@ def save(session: Session, valid: pd.DataFrame, user: str | None = None) -> Impo
     for row in valid[is_update].itertuples():
         changes = {name: getattr(row, name) for name in EDITABLE}
         version = None if pd.isna(cast(float, row.version)) else int(cast(int, row.version))
-        _apply_update(session, int(cast(int, row.id)), _typed(changes, row), version, user)
+        stored = _editable_row(session, int(cast(int, row.id)), version)
+        _apply_update(session, stored, _typed(changes, row), user)
         report.updated += 1
         report.ids.append(int(cast(int, row.id)))
     report.ids += new_ids
@@ -663,17 +664,22 @@ def _check_version(session: Session, row: Announcement, expected: int | None) ->
     )
 
 
-def _apply_update(
-    session: Session,
-    announcement_id: int,
-    new_values: dict[str, Any],
-    expected_version: int | None,
-    user: str,
-) -> bool:
+def _editable_row(
+    session: Session, announcement_id: int, expected_version: int | None
+) -> Announcement:
+    """The row to edit, locked: it must be live and still at the version the editor read."""
     row = _locked(session, announcement_id)
     if row.deleted_at is not None:
         raise Conflict(f"announcement #{announcement_id} is deleted; restore it before editing")
     _check_version(session, row, expected_version)
+    return row
+
+
+def _apply_update(
+    session: Session, row: Announcement, new_values: dict[str, Any], user: str
+) -> bool:
+    """Write the fields of ``new_values`` that differ, raise the version, keep history."""
+    announcement_id = int(row.id or 0)
     changed = [n for n in new_values if _json(getattr(row, n)) != _json(new_values[n])]
     if not changed:
         return False
@@ -725,10 +731,7 @@ def update(
             ),
             "not saved",
         )
-    row = _locked(session, announcement_id)
-    if row.deleted_at is not None:
-        raise Conflict(f"announcement #{announcement_id} is deleted; restore it before editing")
-    _check_version(session, row, expected_version)
+    row = _editable_row(session, announcement_id, expected_version)
     current = queries.announcements_frame(session.connection(), ids=[announcement_id])
     merged = {n: cell_text(current.iloc[0][n], n) for n in NAMES}
     merged.update({k: "" if v is None else str(v) for k, v in changes.items()})
@@ -744,7 +747,7 @@ def update(
     )
     new_values["period_start"] = row_values["period_start"]
     new_values["period_end"] = row_values["period_end"]
-    return _apply_update(session, announcement_id, new_values, expected_version, user_name(user))
+    return _apply_update(session, row, new_values, user_name(user))
 
 
 def _python(value: Any) -> Any:
