@@ -476,3 +476,27 @@ def test_separate_pledges_of_one_company_add_up():
     assert basis.loc[("A Corp", 2025), "mid"] == pytest.approx(20)
     assert basis.loc[("A Corp", 2025), "months"] == 12
     assert basis.loc[("A Corp", 2024), "mid"] == pytest.approx(10)
+
+
+def test_array_and_frame_paths_give_the_same_views(seeded_engine):
+    """normalize keeps a frame path (empty views, missing labels) beside the array path;
+    on the fixture, with and without the inclusions, they must agree."""
+    from tracker import normalize
+
+    frame = queries.announcements_frame(seeded_engine)
+    for as_of in (date(2025, 3, 1), TODAY):
+        for include in (Inclusion(), Inclusion(ventures=True, press_reports=True)):
+            resolved, _warnings = normalize._resolve(frame, as_of, FX, include)
+            fast = normalize._fast_view(frame, resolved)
+            assert fast is not None
+            slow = normalize._frame_view(normalize._monthly_frame(frame, resolved))
+            for got, want, keys, labels in (
+                (fast[1], slow[1], ["company", "year"], ["basis", "scope", "qualifier"]),
+                (fast[0], slow[0], ["company", "scope", "kind", "year"], ["qualifier"]),
+            ):
+                columns = [*keys, *labels, "low", "mid", "high", "months", "announcement_ids"]
+                pd.testing.assert_frame_equal(
+                    got[columns].sort_values(keys).reset_index(drop=True),
+                    want[columns].sort_values(keys).reset_index(drop=True),
+                    check_dtype=False,
+                )
