@@ -3,31 +3,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.tables import greyed_partial_years
 from tracker import exports
 from tracker.views import basis_table, comparison_table, coverage_table, sources_table
 from tracker.vocab import Kind, Scope
-
-GREY = "color: #9a9a9a; background-color: #f3f3f3; font-style: italic"
-
-
-def _greyed(table: pd.DataFrame, coverage: pd.DataFrame):
-    """Partial years (fewer than 12 months covered) in grey."""
-    months = coverage.set_index("company")
-
-    def style(row: pd.Series) -> list[str]:
-        out = []
-        for column in row.index:
-            year = column if column in months.columns else None
-            covered = months.at[row["company"], year] if year else None
-            out.append(GREY if covered is not None and pd.notna(covered) and covered < 12 else "")
-        return out
-
-    numbers = [c for c in table.columns if c not in ("company", "measure")]
-    return table.style.apply(style, axis=1).format("{:,.1f}", subset=numbers, na_rep="")
 
 
 def _exports(ctx: state.Context) -> None:
@@ -87,7 +69,7 @@ def render(ctx: state.Context) -> None:
     table = comparison_table(ctx.headline, ctx.measure)
     coverage = coverage_table(ctx.headline)
     st.dataframe(
-        _greyed(table, coverage),
+        greyed_partial_years(table, coverage),
         hide_index=True,
         column_config={"company": "Company", "measure": "Measure"},
         key="comparison_table",
@@ -131,7 +113,7 @@ def render(ctx: state.Context) -> None:
         "scope and year."
     )
     basis = basis_table(ctx.view, ctx.by_basis, ctx.measure)
-    basis = basis.assign(scope=basis["scope"].map(lambda s: Scope.labels().get(s, s)))
+    basis = basis.assign(scope=basis["scope"].map(Scope.labels()).fillna(basis["scope"]))
     money = [k for k in Kind.values()] + ["actual vs guidance %"]
     st.dataframe(
         basis,
