@@ -279,6 +279,11 @@ class Context:
         """Every live announcement as USD per year at the as-of date (cached)."""
         return _figures(self.url, self.version, self.query.as_of)
 
+    def texts(self) -> pd.DataFrame:
+        """Every live announcement in USD per year with its figures as text and
+        ``revises_id`` (:func:`views.announcement_texts`; cached, read-only)."""
+        return _texts(self.url, self.version)
+
     def revisions(self) -> pd.DataFrame:
         """Every live announcement with ``revises_id`` (cached; read-only)."""
         return _revisions(self.url, self.version)
@@ -606,7 +611,8 @@ def chart(ctx: Context, fig, key: str, name: str, data: pd.DataFrame | None = No
         with right:
             st.download_button(
                 "Chart data (CSV)",
-                data=exports.to_csv(_rounded(data), info, f"data behind the {name} chart"),
+                # Built when clicked, not on every run of the page.
+                data=lambda: exports.to_csv(_rounded(data), info, f"data behind the {name} chart"),
                 file_name=exports.file_name(name, info, "csv"),
                 mime="text/csv",
                 key=f"{key}_csv",

@@ -16,6 +16,7 @@ from tracker import queries
 from tracker.normalize import annual_view
 from tracker.views import (
     announcement_figures,
+    announcement_texts,
     basis_table,
     compare_announcements,
     comparison_table,
@@ -202,7 +203,7 @@ def test_sources_table_names_every_announcement_behind_a_figure(fixture_frame):
 
 
 def test_whats_new_shows_what_each_announcement_replaced(fixture_frame):
-    new = whats_new(fixture_frame, date(2025, 10, 1), date(2025, 12, 31), FX)
+    new = whats_new(announcement_texts(fixture_frame, FX), date(2025, 10, 1), date(2025, 12, 31))
     # Oct 1 - Dec 31, 2025: Meta #8, Alphabet #14 (Oct 29), Amazon #20 (Oct 30),
     # Oracle #26 (Dec 10); newest first.
     assert list(new["id"]) == [26, 20, 14, 8]

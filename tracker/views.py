@@ -326,12 +326,11 @@ def sources_table(headline: pd.DataFrame, announcements: pd.DataFrame) -> pd.Dat
     return detail
 
 
-def whats_new(
-    announcements: pd.DataFrame, since: date, as_of: date, fx: FxTable | None = None
-) -> pd.DataFrame:
+def whats_new(figures: pd.DataFrame, since: date, as_of: date) -> pd.DataFrame:
     """Announcements made since ``since`` (up to ``as_of``), newest first, each with the
-    figure it replaced and the change in USD per year."""
-    figures = announcement_figures(announcements, as_of, fx)
+    figure it replaced and the change in USD per year. ``figures``: the
+    :func:`announcement_texts` of the announcements to consider (taken, not computed
+    here, so the dashboard passes its cached texts instead of recomputing them)."""
     when = pd.to_datetime(figures["announced_on"])
     new = figures[(when >= pd.Timestamp(since)) & (when <= pd.Timestamp(as_of))]
     replaced = new["supersedes"].astype("Int64").fillna(new["revises_id"])

@@ -21,7 +21,9 @@ def render(ctx: state.Context) -> None:
         format="YYYY-MM-DD",
     )
     known = ctx.company_announcements()
-    table = views.whats_new(known, since, as_of) if not known.empty else None
+    texts = ctx.texts()
+    figures = texts[texts["id"].isin(known["id"])]
+    table = views.whats_new(figures, since, as_of) if not known.empty else None
     if table is None or table.empty:
         state.show_empty(f"No announcements between {since} and {as_of}.")
         return
