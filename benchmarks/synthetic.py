@@ -79,6 +79,7 @@ def synthetic_announcements(n: int, seed: int = 7) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "id": "",
+            "version": "",
             "company": names[c],
             "ticker": "",
             "country": country[c],

@@ -104,6 +104,14 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         chart = page.locator(".js-plotly-plot").first
         assert "Meta" in chart.inner_text() and "Alphabet" not in chart.inner_text()
         page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
+        # A chart's data is built when its button is clicked (not on every run).
+        with page.expect_download() as chart_download:
+            page.get_by_role("button", name="Chart data (CSV)").first.click()
+        chart_csv = tmp_path / "chart.csv"
+        chart_download.value.save_as(chart_csv)
+        chart_text = chart_csv.read_text(encoding="utf-8")
+        assert chart_text.startswith("# capex-tracker export: data behind the ")
+        assert "Meta" in chart_text and "Alphabet" not in chart_text
 
         second_ctx, other = fresh()
         other.goto(f"{server}/{LINK}", wait_until="domcontentloaded")
