@@ -54,12 +54,12 @@ def grid_edits(before: pd.DataFrame, after: pd.DataFrame) -> list[RowEdit]:
     changed = pd.DataFrame(
         {name: texts[name] != _texts(old[name]) for name in EDITABLE}, index=new.index
     )
-    versions = old["version"].astype(int)
+    versions = dict(zip(old.index.tolist(), old["version"].astype(int).tolist(), strict=True))
     edits = []
     for ident in changed.index[changed.any(axis=1)]:
         names = [name for name in EDITABLE if changed.at[ident, name]]
         cells = {n: str(texts[n].at[ident]) for n in names}
-        edits.append(RowEdit(int(ident), int(versions.at[ident]), cells))
+        edits.append(RowEdit(int(ident), versions[ident], cells))
     return edits
 
 
