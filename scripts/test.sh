@@ -25,6 +25,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 .venv/bin/ruff check tracker dashboard tests benchmarks
+.venv/bin/ruff format --check tracker dashboard tests benchmarks
+.venv/bin/mypy tracker
 
 echo "== test suite on SQLite"
 start=$(date +%s)
