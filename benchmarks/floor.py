@@ -71,51 +71,28 @@ def numpy_annual_view(
     ids = f["id"].to_numpy()
     day = f["announced_on"].to_numpy().astype("datetime64[D]").astype(np.int64)
 
-    # One row per announcement and month; per (company, scope, kind, month) the winner.
+    # Pledges are separate programmes: one replaces another only for the same period.
+    period = pd.factorize(f["period"])[0]
+    series = np.where(kind == "pledge", period + 1, 0)
+
+    # One row per announcement and month; per (company, scope, kind, series, month) the
+    # winner.
     rep = np.repeat(np.arange(len(f)), n)
     month = first[rep] + np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n)
-    key = ((company[rep] * 8 + scope_rank[rep]) * 8 + kind_rank[rep]) * 10_000 + (month - 2000 * 12)
+    group = (company[rep] * 8 + scope_rank[rep]) * 8 + kind_rank[rep]
+    key = (group * (series.max() + 1 if len(series) else 1) + series[rep]) * 10_000 + (
+        month - 2000 * 12
+    )
     detail = np.where(actual, n, 0)[rep]
     order = np.lexsort((-ids[rep], -day[rep], detail, ~eligible[rep], key))
-    starts = _starts(key[order])
-    win = order[starts]
-    winner = np.empty(len(rep), dtype=np.int64)
-    winner[order] = rep[win][np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))]
-
-    def residual(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        lost = winner != rep
-        kept = np.bincount(rep[win], minlength=len(n))
-        part = (kept > 0) & (kept < n)
-        out = []
-        for v in (low, high):
-            stolen = np.bincount(rep[lost], weights=v[winner[lost]], minlength=len(n))
-            v = v.copy()
-            v[part] = np.maximum(v[part] * n[part] - stolen[part], 0) / kept[part]
-            out.append(v[rep[win]])
-        return out[0], out[1]
-
-    m_low, m_high = residual(low, high)
+    win, winner = _winners(key, order, rep)
+    m_low, m_high, counts = _settle(rep, n, win, winner, low, high, actual)
+    win, m_low, m_high = win[counts], m_low[counts], m_high[counts]
     src, m_month = rep[win], month[win]
     m_year = m_month // 12
 
-    def aggregate(rows: np.ndarray, lo: np.ndarray, hi: np.ndarray, keys: list[np.ndarray]):
-        order = np.lexsort([k for k in reversed(keys)])
-        sorted_keys = np.stack([k[order] for k in keys])
-        change = np.any(sorted_keys[:, 1:] != sorted_keys[:, :-1], axis=0)
-        s = np.flatnonzero(np.r_[True, change])
-        return (
-            order,
-            s,
-            {
-                "low": np.add.reduceat(lo[order], s),
-                "mid": np.add.reduceat(((lo + hi) / 2)[order], s),
-                "high": np.add.reduceat(hi[order], s),
-                "months": np.diff(np.r_[s, len(order)]),
-            },
-        )
-
     keys = [company[src], scope[src], kind_code[src], m_year]
-    order, s, sums = aggregate(src, m_low, m_high, keys)
+    order, s, sums = _aggregate(m_low, m_high, keys, m_month)
     by_basis = pd.DataFrame(
         {
             "company": company_names[keys[0][order][s]],
@@ -127,34 +104,33 @@ def numpy_annual_view(
         }
     )
 
-    # Headline: broadest eligible scope per company, best kind per month.
+    # Headline: broadest eligible scope per company, best kind per month; a guidance
+    # that kept its whole period keeps its total over the months quarters leave it.
     e = np.flatnonzero(eligible[src])
     broadest = np.full(len(company_names), 99)
     np.minimum.at(broadest, company[src][e], scope_rank[src][e])
     e = e[scope_rank[src][e] == broadest[company[src][e]]]
     hkey = company[src][e] * 10_000 + (m_month[e] - 2000 * 12)
     horder = np.lexsort((kind_rank[src][e], hkey))
-    hs = _starts(hkey[horder])
-    hwin = horder[hs]
-    # The guidance a quarter displaces keeps its total over its remaining months.
     _ann, rep2 = np.unique(ids[src][e], return_inverse=True)
     n2 = np.bincount(rep2)
     lo2 = np.bincount(rep2, weights=m_low[e]) / n2
     hi2 = np.bincount(rep2, weights=m_high[e]) / n2
-    winner2 = np.empty(len(e), dtype=np.int64)
-    winner2[horder] = rep2[hwin][np.repeat(np.arange(len(hs)), np.diff(np.r_[hs, len(horder)]))]
-    lost = winner2 != rep2
-    kept = np.bincount(rep2[hwin], minlength=len(n2))
-    part = (kept > 0) & (kept < n2)
-    values = []
-    for v in (lo2, hi2):
-        stolen = np.bincount(rep2[lost], weights=v[winner2[lost]], minlength=len(n2))
-        v = v.copy()
-        v[part] = np.maximum(v[part] * n2[part] - stolen[part], 0) / kept[part]
-        values.append(v[rep2[hwin]])
-    best = e[hwin]
+    first_row = np.zeros(len(n2), dtype=np.int64)
+    first_row[rep2[::-1]] = np.arange(len(rep2))[::-1]
+    whole = (kind[src][e][first_row] == "guidance") & (n[src][e][first_row] == n2)
+    hwin, winner2 = _winners(hkey, horder, rep2)
+    h_low, h_high, counts = _settle(rep2, n2, hwin, winner2, lo2, hi2, whole)
+    hwin, h_low, h_high = hwin[counts], h_low[counts], h_high[counts]
+    # Other pledges in a month a pledge won add up (separate programmes).
+    pledge = kind[src][e] == "pledge"
+    won = hwin[pledge[hwin]]
+    extra = np.setdiff1d(np.flatnonzero(pledge & np.isin(hkey, hkey[won])), hwin)
+    best = e[np.r_[hwin, extra]]
     keys = [company[src][best], m_year[best]]
-    order, s, sums = aggregate(best, values[0], values[1], keys)
+    order, s, sums = _aggregate(
+        np.r_[h_low, m_low[e][extra]], np.r_[h_high, m_high[e][extra]], keys, m_month[best]
+    )
     headline = pd.DataFrame(
         {
             "company": company_names[keys[0][order][s]],
@@ -167,3 +143,61 @@ def numpy_annual_view(
     )
     headline["in_totals"] = headline["months"] == 12
     return headline, by_basis
+
+
+def _winners(key: np.ndarray, order: np.ndarray, rep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first row of each key in ``order``, and per row the statement that won its key."""
+    starts = _starts(key[order])
+    win = order[starts]
+    winner = np.empty(len(rep), dtype=np.int64)
+    winner[order] = rep[win][np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(order)]))]
+    return win, winner
+
+
+def _settle(
+    rep: np.ndarray,
+    n: np.ndarray,
+    win: np.ndarray,
+    winner: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    applies: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per winning row its value; a statement in ``applies`` that lost some months keeps
+    what the winners leave of its total (shortest statements first), and its months
+    go when nothing is left. Returns (low, high, kept) per winning row."""
+    kept = np.bincount(rep[win], minlength=len(n))
+    lost = winner != rep
+    part = applies & (kept > 0) & (kept < n)
+    lo, hi = low.astype(float).copy(), high.astype(float).copy()
+    gone = np.zeros(len(n), dtype=bool)
+    for length in np.unique(n[part]):
+        t = part & (n == length)
+        m = lost & t[rep]
+        rest_lo = low * n - np.bincount(rep[m], weights=lo[winner[m]], minlength=len(n))
+        rest_hi = high * n - np.bincount(rep[m], weights=hi[winner[m]], minlength=len(n))
+        lo[t] = rest_lo[t] / kept[t]
+        hi[t] = rest_hi[t] / kept[t]
+        gone |= t & (rest_hi <= 1e-9)
+    return lo[rep[win]], hi[rep[win]], ~gone[rep[win]]
+
+
+def _aggregate(lo: np.ndarray, hi: np.ndarray, keys: list[np.ndarray], month: np.ndarray):
+    """Sums per key in key order, and the distinct months of each (concurrent pledges
+    share months)."""
+    order = np.lexsort([month, *reversed(keys)])
+    sorted_keys = np.stack([k[order] for k in keys])
+    change = np.any(sorted_keys[:, 1:] != sorted_keys[:, :-1], axis=0)
+    s = np.flatnonzero(np.r_[True, change])
+    m = month[order]
+    new_month = np.r_[True, change | (m[1:] != m[:-1])]
+    return (
+        order,
+        s,
+        {
+            "low": np.add.reduceat(lo[order], s),
+            "mid": np.add.reduceat(((lo + hi) / 2)[order], s),
+            "high": np.add.reduceat(hi[order], s),
+            "months": np.add.reduceat(new_month.astype(np.int64), s),
+        },
+    )
