@@ -142,6 +142,46 @@ def test_overview_default_year_is_the_latest_broadly_covered(app: AppTest):
     assert metric(app, "Capex total 2026").value.endswith("USD bn")
 
 
+def test_a_chart_is_built_once_per_input_and_again_after_an_edit(dash_env, monkeypatch):
+    """Charts are cached by their inputs (state.figure): a rerun, and a second visitor
+    on the same view, reuse the built ranking; another year builds a new one, and so
+    does an edit, whose chart shows the new figure (Amazon 2025: ~125 -> 130)."""
+    from dashboard import charts
+
+    built: list[int] = []
+    original = charts.ranking
+
+    def counted(headline, year, measure, footnote=""):
+        built.append(year)
+        return original(headline, year, measure, footnote)
+
+    counted.__name__ = "ranking"
+    monkeypatch.setattr(charts, "ranking", counted)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["as_of"] = AS_OF
+    ok(at.run())
+    at.selectbox(key="overview_year").set_value(2025)
+    ok(at.run())
+    ok(at.run())
+    other = AppTest.from_file(APP, default_timeout=120)
+    other.query_params["as_of"] = AS_OF
+    ok(other.run())
+    assert built == [2026, 2025]
+    service.update_announcement(
+        bootstrap.get_engine(), 20, {"amount_low": "130", "amount_high": "130"}, "tester"
+    )
+    ok(at.run())
+    assert built == [2026, 2025, 2025]
+    ranking = chart_specs(at)[0]
+    amazon = [
+        label
+        for trace in ranking["data"]
+        for x, label in zip(trace["x"], trace["text"], strict=True)
+        if x == "Amazon"
+    ]
+    assert amazon == ["~130.0"]
+
+
 def test_company_names_are_escaped_in_charts(dash_env):
     engine = bootstrap.get_engine()
     service.add_announcement(

@@ -52,7 +52,9 @@ def render(ctx: state.Context) -> None:
         key="compare_ids",
     )
     rows = views.compare_announcements(figures, chosen)
-    state.chart(ctx, charts.compared(rows), "compare_chart", "announcements-compared", rows)
+    state.chart(
+        ctx, state.figure(charts.compared, rows), "compare_chart", "announcements-compared", rows
+    )
     st.caption(state.md_escape(state.footnote(ctx, "each announcement spread over its months")))
     st.dataframe(
         rows,

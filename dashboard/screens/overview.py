@@ -55,7 +55,7 @@ def render(ctx: state.Context) -> None:
     )
     state.chart(
         ctx,
-        charts.ranking(headline, year, ctx.measure),
+        state.figure(charts.ranking, headline, year, ctx.measure),
         "overview_ranking",
         f"ranking-{year}",
         exports.annual_table(headline[headline["year"] == year]),
@@ -64,7 +64,7 @@ def render(ctx: state.Context) -> None:
     st.subheader("Over time")
     state.chart(
         ctx,
-        charts.over_time(headline, ctx.measure),
+        state.figure(charts.over_time, headline, ctx.measure),
         "overview_time",
         "capex-by-year",
         exports.annual_table(headline),
