@@ -85,6 +85,26 @@ def test_announcement_figures_on_the_fixture(fixture_frame):
     assert early.loc[30, "status"] == "current"
 
 
+def test_one_companys_figures_equal_its_rows_of_all_figures(fixture_frame):
+    """The dashboard's Company page formats one company's announcements only: revision
+    links and explicit supersedes never cross companies, so its figures (texts, USD,
+    revision links, status) are exactly that company's rows of the whole table. Meta #8
+    is made to supersede #5 explicitly so a superseded status is covered too."""
+    frame = fixture_frame.copy()
+    frame.loc[frame["id"] == 8, "supersedes"] = 5
+    for as_of in (TODAY, date(2025, 8, 1)):
+        everything = announcement_figures(frame, as_of, FX)
+        assert "superseded" in set(everything["status"]) or as_of < date(2025, 10, 1)
+        for company in frame["company"].unique():
+            own = announcement_figures(frame[frame["company"] == company], as_of, FX)
+            expected = everything[everything["company"] == company]
+            pd.testing.assert_frame_equal(
+                own.reset_index(drop=True), expected.reset_index(drop=True)
+            )
+    meta = announcement_figures(frame[frame["company"] == "Meta"], TODAY, FX).set_index("id")
+    assert meta.loc[5, "status"] == "superseded"
+
+
 def test_compare_announcements_puts_pledge_and_plans_side_by_side(fixture_frame):
     figures = announcement_figures(fixture_frame, TODAY, FX)
     ids = default_comparison_ids(figures)

@@ -46,7 +46,7 @@ def render(ctx: state.Context) -> None:
     series = ctx.headline[ctx.headline["company"] == company]
     state.chart(
         ctx,
-        charts.company_series(series, ctx.measure, company),
+        state.figure(charts.company_series, series, ctx.measure, company),
         "company_series",
         f"{company}-by-year",
         exports.annual_table(series),
@@ -65,7 +65,7 @@ def render(ctx: state.Context) -> None:
         guidance = views.latest_guidance(history, tuple(quarters["scope"].unique()))
         state.chart(
             ctx,
-            charts.quarterly(quarters, company, guidance),
+            state.figure(charts.quarterly, quarters, company, guidance),
             "company_quarters",
             f"{company}-quarters",
             quarters,
@@ -135,7 +135,7 @@ def render(ctx: state.Context) -> None:
     plans = history[~((history["kind"] == "actual") & (history["months"] == 3))]
     state.chart(
         ctx,
-        charts.guidance_history(plans, company),
+        state.figure(charts.guidance_history, plans, company),
         "company_guidance",
         f"{company}-guidance-history",
         state.guidance_data(plans, company),
@@ -157,8 +157,7 @@ def render(ctx: state.Context) -> None:
             placeholder="–",
         )
 
-    figures = ctx.figures()
-    figures = figures[figures["company"] == company]
+    figures = ctx.company_figures(company)
     programmes = views.programmes_table(figures, own) if not own.empty else figures.iloc[0:0]
     if not programmes.empty:
         st.subheader("Pledges and programmes (never in totals)")

@@ -24,10 +24,13 @@ def render(ctx: state.Context) -> None:
     names = sorted(known["company"].unique())
     first = guided.index[0] if not guided.empty else names[0]
     company = st.selectbox("Company", names, index=names.index(first), key="guidance_company")
+    # One company's rows: the chart, its data and the table below show only these
+    # (and the chart cache hashes them, so not every company's rows).
     history = ctx.guidance_history()
+    history = history[history["company"] == company]
     state.chart(
         ctx,
-        charts.guidance_history(history, company),
+        state.figure(charts.guidance_history, history, company),
         "guidance_chart",
         f"guidance-history-{company}",
         state.guidance_data(history, company),
@@ -35,7 +38,6 @@ def render(ctx: state.Context) -> None:
     st.caption(state.md_escape(state.footnote(ctx, "midpoint, USD per year; bars show low–high")))
     st.subheader("Guided vs delivered")
     delivered = views.guided_vs_delivered(history)
-    delivered = delivered[delivered["company"] == company]
     st.dataframe(
         delivered,
         hide_index=True,
