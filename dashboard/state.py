@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -29,7 +29,7 @@ from tracker.config import database_url, public_url
 from tracker.csv_io import table_to_csv
 from tracker.errors import CapexError, database_errors
 from tracker.normalize import AnnualView
-from tracker.query import ViewQuery, compute_view, filter_announcements, filter_rows
+from tracker.query import ViewQuery, compute_view, filter_rows
 from tracker.vocab import Measure, Scope
 
 FX_SOURCE = "ECB reference rates (monthly averages)"
@@ -168,49 +168,22 @@ def _view(
     return compute_view(_announcements(url, version), query)
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _texts(url: str, version: tuple) -> pd.DataFrame:
-    """Every announcement in USD per year with its figures as text (no as-of status)."""
-    return views.announcement_texts(_announcements(url, version))
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _figures(url: str, version: tuple, as_of: date) -> pd.DataFrame:
-    """:func:`views.announcement_figures` at ``as_of``: the cached texts plus the status
-    (the only part that depends on the date)."""
-    return views.with_status(_texts(url, version), _announcements(url, version), as_of)
-
-
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _company_figures(url: str, version: tuple, as_of: date, company: str) -> pd.DataFrame:
     """:func:`views.announcement_figures` of one company's live announcements. Revision
-    links and ``supersedes`` never cross companies, so this equals the company's rows of
-    :func:`_figures`, without formatting every other company's figures first."""
+    links and ``supersedes`` never cross companies, so these are the company's rows of
+    the whole table's, without formatting every other company's figures."""
     frame = _announcements(url, version)
     return views.announcement_figures(frame[frame["company"] == company], as_of)
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _revisions(url: str, version: tuple) -> pd.DataFrame:
-    """Every live announcement with ``revises_id`` (:func:`views.with_revisions`)."""
-    return views.with_revisions(_announcements(url, version))
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _history(
-    url: str, version: tuple, as_of: date, companies: tuple[str, ...], countries: tuple[str, ...]
-) -> pd.DataFrame:
-    """:func:`views.guidance_history` of the announcements known at ``as_of`` that match
-    the company and country filters."""
-    known = _company_announcements(url, version, as_of, companies, countries)
-    return views.guidance_history(known)
-
-
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _known(url: str, version: tuple, query: tuple) -> pd.DataFrame:
-    """Announcements matching the filters, known at the as-of date (``query``: the
-    ViewQuery's fields, so the measure alone does not refilter)."""
-    return filter_announcements(_announcements(url, version), ViewQuery(*query))
+def _history(url: str, version: tuple, as_of: date, company: str) -> pd.DataFrame:
+    """:func:`views.guidance_history` of one company's announcements known at ``as_of``
+    (the pages chart one company at a time)."""
+    frame = _announcements(url, version)
+    own = frame[(frame["company"] == company) & (frame["announced_on"] <= pd.Timestamp(as_of))]
+    return views.guidance_history(own)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -247,13 +220,9 @@ def clear_caches() -> None:
         _data_as_of,
         _filing_metrics,
         _view,
-        _texts,
-        _figures,
         _company_figures,
-        _revisions,
         _figure,
         _history,
-        _known,
         _company_announcements,
         _filtered,
     ):
@@ -273,7 +242,6 @@ class Context:
     view: AnnualView  # before the company, country and year filters
     headline: pd.DataFrame  # filtered
     by_basis: pd.DataFrame  # filtered
-    known: pd.DataFrame  # announcements matching the filters, known at the as-of date
     data_as_of: date | None
     user: str  # who the history records for this visitor's writes ('' when none)
     access: auth.Access  # may this visitor write (dashboard.auth.write_access)
@@ -287,28 +255,15 @@ class Context:
     def measure_label(self) -> str:
         return Measure(self.query.measure).label.lower()
 
-    def figures(self) -> pd.DataFrame:
-        """Every live announcement as USD per year at the as-of date (cached)."""
-        return _figures(self.url, self.version, self.query.as_of)
-
     def company_figures(self, company: str) -> pd.DataFrame:
-        """:meth:`figures` of one company (cached per company; read-only)."""
+        """Every live announcement of ``company`` as USD per year at the as-of date, with
+        its figure texts, revision link and status (cached per company; read-only)."""
         return _company_figures(self.url, self.version, self.query.as_of, company)
 
-    def texts(self) -> pd.DataFrame:
-        """Every live announcement in USD per year with its figures as text and
-        ``revises_id`` (:func:`views.announcement_texts`; cached, read-only)."""
-        return _texts(self.url, self.version)
-
-    def revisions(self) -> pd.DataFrame:
-        """Every live announcement with ``revises_id`` (cached; read-only)."""
-        return _revisions(self.url, self.version)
-
-    def guidance_history(self) -> pd.DataFrame:
-        """:func:`views.guidance_history` of :meth:`company_announcements` (cached;
-        read-only)."""
-        q = self.query
-        return _history(self.url, self.version, q.as_of, q.companies, q.countries)
+    def guidance_history(self, company: str) -> pd.DataFrame:
+        """:func:`views.guidance_history` of ``company``'s announcements known at the
+        as-of date (cached per company; read-only)."""
+        return _history(self.url, self.version, self.query.as_of, company)
 
     def filing_metrics(self) -> pd.DataFrame:
         return _filing_metrics(self.url, self.version)
@@ -543,18 +498,12 @@ def build_context(
         view=view,
         headline=_filtered(url, version, view_key, "headline", *filters),
         by_basis=_filtered(url, version, view_key, "by_basis", *filters),
-        known=_known(url, version, astuple_shallow(replace(query, measure=Measure.MID.value))),
         data_as_of=_data_as_of(url, version),
         user=access.user or "",
         access=access,
     )
     st.session_state[_CTX] = ctx
     return ctx
-
-
-def astuple_shallow(query: ViewQuery) -> tuple:
-    """The query's fields in order (``dataclasses.astuple`` would copy deeply)."""
-    return tuple(getattr(query, f.name) for f in fields(query))
 
 
 # --- page helpers --------------------------------------------------------------------

@@ -308,6 +308,17 @@ def test_compare_announcements_defaults(app: AppTest):
     meta = table.set_index("id").loc[8]
     assert (meta["annual_low_usd"], meta["annual_high_usd"]) == (70.0, 72.0)  # error bar
     assert chart_specs(app)[0]["data"][0]["error_y"]["type"] == "data"
+    # Another choice: Meta's first 2025 range (#5, revised since) and Amazon's ~125
+    # guidance (#20); their figures come from their companies' cached figures.
+    app.multiselect(key="compare_ids").set_value([5, 20])
+    ok(app.run())
+    table = frames(app)[0].set_index("id")
+    assert list(table.index) == [5, 20]
+    assert table.loc[5, "status"] == "revised" and table.loc[20, "status"] == "current"
+    assert table.loc[5, "annual_mid_usd"] == 62.5 and table.loc[20, "annual_mid_usd"] == 125.0
+    app.multiselect(key="compare_ids").set_value([])
+    ok(app.run())
+    assert frames(app)[0].empty
 
 
 def test_guidance_history_uses_dates_without_times(app: AppTest):

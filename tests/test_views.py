@@ -24,6 +24,7 @@ from tracker.views import (
     default_comparison_ids,
     figure_text,
     figure_texts,
+    figures_for,
     guidance_history,
     guided_vs_delivered,
     programmes_table,
@@ -31,6 +32,7 @@ from tracker.views import (
     run_rate,
     sources_table,
     whats_new,
+    with_revisions,
     year_total,
 )
 
@@ -103,6 +105,34 @@ def test_one_companys_figures_equal_its_rows_of_all_figures(fixture_frame):
             )
     meta = announcement_figures(frame[frame["company"] == "Meta"], TODAY, FX).set_index("id")
     assert meta.loc[5, "status"] == "superseded"
+
+
+def test_figures_for_some_ids_equal_their_rows_of_all_figures(fixture_frame):
+    """figures_for formats only the chosen announcements' revision groups; their rows
+    (texts, revision links, status) are those of the whole table. #8 supersedes #5
+    explicitly; #6 (revised by #7) is chosen without the rows that revise it."""
+    frame = fixture_frame.copy()
+    frame.loc[frame["id"] == 8, "supersedes"] = 5
+    for as_of in (TODAY, date(2025, 8, 1)):
+        everything = announcement_figures(frame, as_of, FX).set_index("id")
+        for ids in ([5], [6, 27], [20, 31, 9], [2]):
+            some = figures_for(frame, ids, as_of, FX).set_index("id")
+            assert sorted(some.index) == sorted(ids)
+            pd.testing.assert_frame_equal(some.loc[ids], everything.loc[ids])
+    chosen = figures_for(frame, [5, 6], TODAY, FX).set_index("id")
+    assert chosen["status"].to_dict() == {5: "superseded", 6: "revised"}
+    assert chosen.loc[6, "revises_id"] == 5
+
+
+def test_revisions_are_linked_whatever_the_row_order(fixture_frame):
+    shuffled = fixture_frame.sample(frac=1, random_state=3)
+    linked = with_revisions(shuffled)
+    assert linked["id"].is_monotonic_increasing
+    assert linked.set_index("id").loc[[5, 6, 7, 8], "revises_id"].tolist() == [pd.NA, 5, 6, 7]
+    expected = with_revisions(fixture_frame.sort_values("id"))
+    pd.testing.assert_series_equal(
+        linked["revises_id"].reset_index(drop=True), expected["revises_id"].reset_index(drop=True)
+    )
 
 
 def test_compare_announcements_puts_pledge_and_plans_side_by_side(fixture_frame):

@@ -36,6 +36,26 @@ from tracker.periods import month_indexes, month_label
 from tracker.vocab import MIXED, Evidence, Kind, Measure, Scope
 
 MEASURES = tuple(Measure.values())
+# The announcement columns the view reads. A view keeps what it needs to rebuild its
+# month rows on demand, so it holds these, not every column (source URLs, notes).
+COLUMNS = (
+    "id",
+    "company",
+    "country",
+    "kind",
+    "scope",
+    "period",
+    "period_start",
+    "period_end",
+    "amount_low",
+    "amount_high",
+    "currency",
+    "qualifier",
+    "announced_on",
+    "supersedes",
+    "venture_partners",
+    "evidence",
+)
 KIND_RANK = {k.value: k.rank for k in Kind}
 SCOPE_RANK = {s.value: s.rank for s in Scope}
 CAPEX_SCOPES = frozenset(Scope.capex())
@@ -108,7 +128,9 @@ def with_usd(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.DataFrame:
     rate of their announcement month. ``fx_rate`` is NaN where the table has no rate.
     """
     fx = fx or default_fx()
-    out = frame.copy()
+    # Only new columns are set, so the copy can share the given ones (a cached 100k
+    # frame is not duplicated for its USD columns).
+    out = frame.copy(deep=False)
     first = month_indexes(out["period_start"])
     last = month_indexes(out["period_end"])
     announced = month_indexes(out["announced_on"])
@@ -668,6 +690,7 @@ def annual_view(
     """Annual USD per company and calendar year from announcements (see module doc)."""
     as_of = as_of or date.today()
     include = include or Inclusion()
+    frame = frame[list(COLUMNS)]
     resolved, warnings = _resolve(frame, as_of, fx, include)
     fast = _fast_view(frame, resolved)
     if fast is not None:

@@ -6,6 +6,7 @@ and the tests can check them without a browser.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import cast
@@ -149,13 +150,39 @@ def basis_table(
     return out.reset_index()
 
 
+# An announcement revises the previous one with the same values of these.
+REVISION_KEY = ["company", "scope", "kind", "period"]
+
+
 def with_revisions(frame: pd.DataFrame) -> pd.DataFrame:
     """Add ``revises_id``: the earlier announcement of the same company, scope, kind and
-    period that this one replaces (a suggestion; ``supersedes`` is the explicit link)."""
-    out = frame.sort_values(["announced_on", "id"])
-    key = [out["company"], out["scope"], out["kind"], out["period"]]
-    out["revises_id"] = out.groupby(key)["id"].shift(1).astype("Int64")
-    return out.sort_values("id")
+    period that this one replaces (a suggestion; ``supersedes`` is the explicit link).
+    Rows come back in id order. Only the key columns are put in date order (not every
+    column of 100k rows, twice)."""
+    order = np.lexsort((frame["id"].to_numpy(), frame["announced_on"].to_numpy()))
+    dated = frame[[*REVISION_KEY, "id"]].iloc[order]
+    previous = dated.groupby(REVISION_KEY)["id"].shift(1).astype("Int64")
+    out = frame.copy(deep=False)
+    out["revises_id"] = previous.reindex(out.index)
+    return out if out["id"].is_monotonic_increasing else out.sort_values("id")
+
+
+def revision_related(frame: pd.DataFrame, ids: Iterable[int]) -> pd.DataFrame:
+    """The rows of ``frame`` in the revision groups (:data:`REVISION_KEY`) of the
+    announcements ``ids``: every row :func:`with_revisions` needs to link them."""
+    codes = [pd.factorize(frame[name])[0] + 1 for name in REVISION_KEY]
+    key = np.zeros(len(frame), dtype=np.int64)
+    for values in codes:
+        key = key * (int(values.max(initial=0)) + 1) + values
+    wanted = frame["id"].isin(list(ids)).to_numpy()
+    return frame[np.isin(key, key[wanted])]
+
+
+def newest(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The ``limit`` newest announcements (by date, then id), newest first; two columns
+    are put in order, not every column of 100k rows."""
+    order = np.lexsort((frame["id"].to_numpy(), frame["announced_on"].to_numpy()))
+    return frame.iloc[order[::-1][:limit]]
 
 
 def _amounts_text(values: np.ndarray) -> np.ndarray:
@@ -186,14 +213,19 @@ def figure_texts(
     return pd.Series(text, index=low.index, dtype="str")
 
 
+def amount_texts(frame: pd.DataFrame) -> pd.Series:
+    """Each announcement's figure as announced (``≥ 380.0 CNY bn``), as text."""
+    return figure_texts(
+        frame["amount_low"], frame["amount_high"], frame["qualifier"], frame["currency"] + " bn"
+    )
+
+
 def announcement_texts(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.DataFrame:
     """Every announcement as USD per year with its revision link and figures as text
     (``figure``, ``usd_per_year``): :func:`announcement_figures` without the as-of
     status, which is all that depends on the date."""
     usd = with_revisions(with_usd(frame, fx))
-    usd["figure"] = figure_texts(
-        usd["amount_low"], usd["amount_high"], usd["qualifier"], usd["currency"] + " bn"
-    )
+    usd["figure"] = amount_texts(usd)
     usd["usd_per_year"] = figure_texts(
         usd["annual_low_usd"], usd["annual_high_usd"], usd["qualifier"]
     )
@@ -224,6 +256,24 @@ def announcement_figures(
     """Each announcement as USD per year, with what an analyst needs to quote it: its
     period and months, kind, scope, qualifier, source and whether it still stands."""
     return with_status(announcement_texts(frame, fx), frame, as_of)
+
+
+def texts_for(frame: pd.DataFrame, ids: Iterable[int], fx: FxTable | None = None) -> pd.DataFrame:
+    """:func:`announcement_texts` of the announcements ``ids`` and the rows of their
+    revision groups (which their ``revises_id`` points to), without formatting the rest
+    of ``frame``."""
+    return announcement_texts(revision_related(frame, ids), fx)
+
+
+def figures_for(
+    frame: pd.DataFrame, ids: Iterable[int], as_of: date | None = None, fx: FxTable | None = None
+) -> pd.DataFrame:
+    """:func:`announcement_figures` of the announcements ``ids`` only: the same rows as
+    the whole table's, from their revision groups and the whole frame's ``supersedes``
+    (a page showing some announcements does not format all 100k)."""
+    wanted = list(ids)
+    figures = with_status(texts_for(frame, wanted, fx), frame, as_of)
+    return figures[figures["id"].isin(wanted)]
 
 
 def compare_announcements(figures: pd.DataFrame, ids: list[int]) -> pd.DataFrame:
@@ -273,9 +323,9 @@ def default_comparison_ids(figures: pd.DataFrame) -> list[int]:
     return picks
 
 
-def programmes_table(figures: pd.DataFrame, announcements: pd.DataFrame) -> pd.DataFrame:
-    """Investment programmes, pledges, joint ventures and unconfirmed press reports:
-    kept and shown, never in the headline totals, each with why."""
+def not_in_totals(announcements: pd.DataFrame) -> pd.Series:
+    """Why each announcement never enters the headline totals ('' where it may): an
+    investment programme, a joint venture, an unconfirmed press report or a pledge."""
     ventures = announcements["venture_partners"].fillna("") != ""
     why = np.select(
         [
@@ -292,6 +342,14 @@ def programmes_table(figures: pd.DataFrame, announcements: pd.DataFrame) -> pd.D
         ],
         default="",
     )
+    return pd.Series(why, index=announcements.index, dtype=object)
+
+
+def programmes_table(figures: pd.DataFrame, announcements: pd.DataFrame) -> pd.DataFrame:
+    """Investment programmes, pledges, joint ventures and unconfirmed press reports:
+    kept and shown, never in the headline totals, each with why. ``figures``: the
+    :func:`announcement_figures` of at least those (:func:`not_in_totals`)."""
+    why = not_in_totals(announcements)
     chosen = announcements.assign(why=why)
     chosen = chosen[chosen["why"] != ""]
     out = figures.set_index("id").loc[chosen["id"]].reset_index()

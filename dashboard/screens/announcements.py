@@ -30,15 +30,7 @@ MAX_LISTED = 1_000
 
 
 def _labels(frame: pd.DataFrame) -> dict[int, str]:
-    figure = views.figure_texts(
-        frame["amount_low"], frame["amount_high"], frame["qualifier"], frame["currency"] + " bn"
-    )
-    return state.announcement_labels(frame, figure)
-
-
-def _newest(frame: pd.DataFrame, limit: int = MAX_LISTED) -> pd.DataFrame:
-    """The ``limit`` newest rows (announcement date, then id), newest first."""
-    return frame.sort_values(["announced_on", "id"], ascending=False).head(limit)
+    return state.announcement_labels(frame, views.amount_texts(frame))
 
 
 def _flash() -> None:
@@ -109,8 +101,11 @@ def render(ctx: state.Context) -> None:
     if frame.empty:
         state.show_empty("No announcements yet; add one or import a CSV.")
         return
-    matching = filter_rows(ctx.revisions(), replace(ctx.query, years=None))
-    listed = _newest(matching)
+    matching = filter_rows(frame, replace(ctx.query, years=None))
+    newest = views.newest(matching, MAX_LISTED)
+    # Revision links of the listed rows, from their revision groups only.
+    linked = views.with_revisions(views.revision_related(frame, newest["id"]))
+    listed = linked.set_index("id").loc[newest["id"]].reset_index()
     if len(listed) < len(matching):
         st.caption(
             f"The newest {len(listed):,} of {len(matching):,} announcements matching the "

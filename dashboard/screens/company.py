@@ -58,7 +58,7 @@ def render(ctx: state.Context) -> None:
             )
         )
 
-    history = views.guidance_history(own)
+    history = ctx.guidance_history(company)
     quarters = views.quarterly_actuals(own)
     if not quarters.empty:
         st.subheader("Reported quarters beside the guidance")

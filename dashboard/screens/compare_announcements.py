@@ -7,16 +7,24 @@ import streamlit as st
 
 from dashboard import charts, state
 from tracker import views
-from tracker.query import filter_rows
 
 # The choice offers at most this many announcements (the newest matching the company
 # and country filters, plus the defaults and what is chosen): a list of 100k labels
 # takes seconds to build and to send.
 MAX_OPTIONS = 1_000
-
-
-def _labels(figures: pd.DataFrame) -> dict[int, str]:
-    return state.announcement_labels(figures, figures["figure"])
+# What the defaults and the labels of the choice read.
+LABEL_COLUMNS = [
+    "id",
+    "company",
+    "country",
+    "kind",
+    "period",
+    "announced_on",
+    "amount_low",
+    "amount_high",
+    "qualifier",
+    "currency",
+]
 
 
 def render(ctx: state.Context) -> None:
@@ -26,23 +34,23 @@ def render(ctx: state.Context) -> None:
         "Put any announcements side by side, each spread evenly over its period and "
         "converted to USD at the FX rate of its month.",
     )
-    figures = ctx.figures()
-    figures = figures[figures["announced_on"] <= pd.Timestamp(ctx.query.as_of)]
-    if figures.empty:
+    frame = ctx.announcements
+    known = frame[frame["announced_on"] <= pd.Timestamp(ctx.query.as_of)][LABEL_COLUMNS]
+    if known.empty:
         state.show_empty("No announcements known at this date.")
         return
-    default = views.default_comparison_ids(figures)
-    matching = filter_rows(figures, ctx.query)
-    newest = matching.sort_values(["announced_on", "id"], ascending=False).head(MAX_OPTIONS)
+    default = views.default_comparison_ids(known)
+    matching = ctx.company_announcements()
+    newest = views.newest(matching, MAX_OPTIONS)
     chosen_before = st.session_state.get("compare_ids") or []
-    keep = figures["id"].isin(newest["id"]) | figures["id"].isin(default + list(chosen_before))
-    offered = figures[keep].sort_values(["company", "announced_on", "id"])
+    keep = known["id"].isin(newest["id"]) | known["id"].isin(default + list(chosen_before))
+    offered = known[keep].sort_values(["company", "announced_on", "id"])
     if len(newest) < len(matching):
         st.caption(
             f"Choose from the newest {len(newest):,} of {len(matching):,} announcements "
             "matching the company and country filters; filter by company to reach older ones."
         )
-    labels = _labels(offered)
+    labels = state.announcement_labels(offered, views.amount_texts(offered))
     default = [i for i in default if i in labels]
     chosen = st.multiselect(
         "Announcements",
@@ -51,6 +59,7 @@ def render(ctx: state.Context) -> None:
         format_func=lambda i: labels[i],
         key="compare_ids",
     )
+    figures = views.figures_for(frame, chosen, ctx.query.as_of)
     rows = views.compare_announcements(figures, chosen)
     state.chart(
         ctx, state.figure(charts.compared, rows), "compare_chart", "announcements-compared", rows

@@ -24,10 +24,7 @@ def render(ctx: state.Context) -> None:
     names = sorted(known["company"].unique())
     first = guided.index[0] if not guided.empty else names[0]
     company = st.selectbox("Company", names, index=names.index(first), key="guidance_company")
-    # One company's rows: the chart, its data and the table below show only these
-    # (and the chart cache hashes them, so not every company's rows).
-    history = ctx.guidance_history()
-    history = history[history["company"] == company]
+    history = ctx.guidance_history(company)
     state.chart(
         ctx,
         state.figure(charts.guidance_history, history, company),

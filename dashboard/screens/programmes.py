@@ -20,7 +20,10 @@ def render(ctx: state.Context) -> None:
     if known.empty:
         state.show_empty("No announcements match these filters.")
         return
-    table = views.programmes_table(ctx.figures(), known)
+    # Figures of the listed announcements only (not all 100k).
+    listed = known.loc[views.not_in_totals(known) != "", "id"]
+    figures = views.figures_for(ctx.announcements, listed, ctx.query.as_of)
+    table = views.programmes_table(figures, known)
     if table.empty:
         state.show_empty("No programmes, pledges, ventures or press reports match these filters.")
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import state
@@ -21,7 +22,11 @@ def render(ctx: state.Context) -> None:
         format="YYYY-MM-DD",
     )
     known = ctx.company_announcements()
-    texts = ctx.texts()
+    # Texts of the announcements of the period and of what they replaced (their
+    # revision groups and explicit supersedes), not of all 100k.
+    new = known[known["announced_on"] >= pd.Timestamp(since)]
+    replaced = new["supersedes"].dropna().astype(int)
+    texts = views.texts_for(ctx.announcements, [*new["id"], *replaced])
     figures = texts[texts["id"].isin(known["id"])]
     table = views.whats_new(figures, since, as_of) if not known.empty else None
     if table is None or table.empty:
