@@ -194,7 +194,11 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
             f"{server}/company?as_of=2026-03-01&company=Microsoft", wait_until="domcontentloaded"
         )
         settled(page, PAGES["company"])
+        # Only the open tab is drawn; the open tab goes into the link.
+        assert page.get_by_text("Run rate").count() == 0
+        page.get_by_role("tab", name="Quarters").click()
         page.get_by_text("Run rate").first.wait_for(timeout=30_000)
+        page.wait_for_url("**company_tab=Quarters**", timeout=30_000)
         page.get_by_text("Capex intensity").first.wait_for(timeout=30_000)
         _no_exceptions(page)
         page.screenshot(path=str(ARTIFACTS / "page-company-microsoft-sec.png"), full_page=True)

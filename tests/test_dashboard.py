@@ -279,18 +279,29 @@ def test_programmes_page_holds_apple_and_stargate(app: AppTest):
     assert {"Apple", "Stargate"}.isdisjoint(set(frames(app)[1]["company"]))
 
 
+def company_tab(at: AppTest, tab: str) -> AppTest:
+    """Open a tab of the Company page (only the open tab is drawn)."""
+    at.session_state["company_tab"] = tab
+    return ok(at.run())
+
+
 def test_company_page(app: AppTest):
     open_page(app, "company")
     app.selectbox(key="company_name").set_value("Meta")
     ok(app.run())
+    # The first tab, the only one drawn: Meta's series by year.
     specs = chart_specs(app)
+    assert len(specs) == 1
     assert set(bar_companies(specs[0])) == {"2024", "2025", "2026"}  # years of Meta
-    history = specs[-1]
+    company_tab(app, "Guidance")
+    (history,) = chart_specs(app)
     assert history["layout"]["xaxis"]["tickformat"] == "%Y-%m-%d"
     delivered = next(f for f in frames(app) if "vs last %" in f.columns)
     meta_2025 = delivered.set_index("period").loc["2025"]
     # First guidance 60-65 (mid 62.5), last 70-72 (mid 71), actual 72.22.
     assert meta_2025["first_guidance"] == 62.5 and meta_2025["actual"] == 72.22
+    company_tab(app, "Announcements")
+    assert not chart_specs(app)
     listed = frames(app)[-1]
     assert set(listed["id"]) == {4, 5, 6, 7, 8, 9, 10}
 
@@ -554,7 +565,7 @@ def test_company_page_shows_filing_quarters_run_rate_and_intensity(app: AppTest)
     assert report.inserted > 0
     at = open_page(app, "company")
     at.selectbox(key="company_name").set_value("Microsoft")
-    ok(at.run())
+    company_tab(at, "Quarters")
     assert at.query_params["company"] == "Microsoft"  # the choice is in the link
     quarters = next(f for f in frames(at) if "quarter" in f.columns)
     by_quarter = quarters.set_index("quarter")["mid_usd"].round(2)

@@ -11,6 +11,7 @@ from tracker import exports, views
 _SHOWN = "_company_shown"
 MONEY = st.column_config.NumberColumn(format="%.2f")
 PERCENT = st.column_config.NumberColumn(format="%.1f %%")
+TABS = ("By year", "Quarters", "Guidance", "Announcements")
 
 
 def render(ctx: state.Context) -> None:
@@ -42,7 +43,17 @@ def render(ctx: state.Context) -> None:
         facts.append(f"Joint venture of: {info['venture_partners']}")
     st.caption(state.md_escape(" · ".join(facts)))
 
-    st.subheader("Capex by calendar year")
+    # One tab at a time: only the open tab is computed and sent (a page with every
+    # section, three charts and six tables, took over a second to draw in the browser).
+    # The open tab is in the link (``?company_tab=Quarters``).
+    tabs = st.tabs(list(TABS), key="company_tab", on_change="rerun", bind="query-params")
+    for tab, draw in zip(tabs, (_by_year, _quarters, _guidance, _announcements), strict=True):
+        if tab.open:
+            with tab:
+                draw(ctx, company, own)
+
+
+def _by_year(ctx: state.Context, company: str, own: pd.DataFrame) -> None:
     series = ctx.headline[ctx.headline["company"] == company]
     state.chart(
         ctx,
@@ -58,80 +69,85 @@ def render(ctx: state.Context) -> None:
             )
         )
 
-    history = ctx.guidance_history(company)
+
+def _quarters(ctx: state.Context, company: str, own: pd.DataFrame) -> None:
     quarters = views.quarterly_actuals(own)
-    if not quarters.empty:
-        st.subheader("Reported quarters beside the guidance")
-        guidance = views.latest_guidance(history, tuple(quarters["scope"].unique()))
-        state.chart(
-            ctx,
-            state.figure(charts.quarterly, quarters, company, guidance),
-            "company_quarters",
-            f"{company}-quarters",
-            quarters,
-        )
-        st.caption(
-            state.md_escape(
-                state.footnote(
-                    ctx,
-                    "reported quarters (latest report per quarter); dashed: the latest "
-                    "guidance for each guided period divided by four",
-                )
+    if quarters.empty:
+        state.show_empty(f"No quarterly actuals for {company} at this date.")
+        return
+    history = ctx.guidance_history(company)
+    st.subheader("Reported quarters beside the guidance")
+    guidance = views.latest_guidance(history, tuple(quarters["scope"].unique()))
+    state.chart(
+        ctx,
+        state.figure(charts.quarterly, quarters, company, guidance),
+        "company_quarters",
+        f"{company}-quarters",
+        quarters,
+    )
+    st.caption(
+        state.md_escape(
+            state.footnote(
+                ctx,
+                "reported quarters (latest report per quarter); dashed: the latest "
+                "guidance for each guided period divided by four",
             )
         )
-        st.markdown("**Quarters** (USD bn)")
-        st.dataframe(
-            quarters.assign(
-                quarter=[
-                    f"{pd.Timestamp(s):%Y-%m} to {pd.Timestamp(e):%Y-%m}"
-                    for s, e in zip(quarters["period_start"], quarters["period_end"], strict=True)
-                ]
-            )[["quarter", "mid_usd", "qualifier", "id", "announced_on", "source_url"]],
-            hide_index=True,
-            column_config={
-                "mid_usd": st.column_config.NumberColumn("Capex, USD bn", format="%.2f"),
-                "id": st.column_config.NumberColumn("Announcement", format="#%d"),
-                "announced_on": st.column_config.DateColumn("Filed", format="YYYY-MM-DD"),
-                "source_url": state.link_column(),
-            },
-            key="company_quarter_table",
-            placeholder="–",
-        )
-        st.markdown("**Run rate** (latest quarter × 4, and the trailing four quarters)")
-        st.dataframe(
-            views.run_rate(quarters),
-            hide_index=True,
-            column_config={
-                c: MONEY for c in ("latest_quarter_usd_bn", "run_rate_usd_bn", "trailing_4q_usd_bn")
-            },
-            key="company_run_rate",
-            placeholder="–",
-        )
-        metrics = ctx.filing_metrics()
-        metrics = metrics[metrics["company"] == company]
-        if not metrics.empty:
-            intensity = views.capex_intensity(quarters, metrics)
-            if not intensity.empty:
-                st.markdown(
-                    "**Capex intensity** (capex / revenue and / operating cash flow, per "
-                    "quarter and over the trailing four quarters, from the filings)"
-                )
-                st.dataframe(
-                    intensity,
-                    hide_index=True,
-                    column_config={
-                        "period_start": st.column_config.DateColumn(
-                            "Quarter from", format="YYYY-MM"
-                        ),
-                        **{c: MONEY for c in ("capex", "revenue", "operating_cash_flow")},
-                        **{c: PERCENT for c in intensity.columns if c.endswith("%")},
-                    },
-                    key="company_intensity",
-                    placeholder="–",
-                )
+    )
+    st.markdown("**Quarters** (USD bn)")
+    st.dataframe(
+        quarters.assign(
+            quarter=[
+                f"{pd.Timestamp(s):%Y-%m} to {pd.Timestamp(e):%Y-%m}"
+                for s, e in zip(quarters["period_start"], quarters["period_end"], strict=True)
+            ]
+        )[["quarter", "mid_usd", "qualifier", "id", "announced_on", "source_url"]],
+        hide_index=True,
+        column_config={
+            "mid_usd": st.column_config.NumberColumn("Capex, USD bn", format="%.2f"),
+            "id": st.column_config.NumberColumn("Announcement", format="#%d"),
+            "announced_on": st.column_config.DateColumn("Filed", format="YYYY-MM-DD"),
+            "source_url": state.link_column(),
+        },
+        key="company_quarter_table",
+        placeholder="–",
+    )
+    st.markdown("**Run rate** (latest quarter × 4, and the trailing four quarters)")
+    st.dataframe(
+        views.run_rate(quarters),
+        hide_index=True,
+        column_config={
+            c: MONEY for c in ("latest_quarter_usd_bn", "run_rate_usd_bn", "trailing_4q_usd_bn")
+        },
+        key="company_run_rate",
+        placeholder="–",
+    )
+    metrics = ctx.filing_metrics()
+    metrics = metrics[metrics["company"] == company]
+    if not metrics.empty:
+        intensity = views.capex_intensity(quarters, metrics)
+        if not intensity.empty:
+            st.markdown(
+                "**Capex intensity** (capex / revenue and / operating cash flow, per "
+                "quarter and over the trailing four quarters, from the filings)"
+            )
+            st.dataframe(
+                intensity,
+                hide_index=True,
+                column_config={
+                    "period_start": st.column_config.DateColumn("Quarter from", format="YYYY-MM"),
+                    **{c: MONEY for c in ("capex", "revenue", "operating_cash_flow")},
+                    **{c: PERCENT for c in intensity.columns if c.endswith("%")},
+                },
+                key="company_intensity",
+                placeholder="–",
+            )
 
+
+def _guidance(ctx: state.Context, company: str, own: pd.DataFrame) -> None:
     st.subheader("Guidance history")
-    # Reported quarters have their own chart above; here they would be one line each.
+    history = ctx.guidance_history(company)
+    # Reported quarters have their own chart (Quarters tab); here each would be a line.
     plans = history[~((history["kind"] == "actual") & (history["months"] == 3))]
     state.chart(
         ctx,
@@ -157,6 +173,8 @@ def render(ctx: state.Context) -> None:
             placeholder="–",
         )
 
+
+def _announcements(ctx: state.Context, company: str, own: pd.DataFrame) -> None:
     figures = ctx.company_figures(company)
     programmes = views.programmes_table(figures, own) if not own.empty else figures.iloc[0:0]
     if not programmes.empty:
