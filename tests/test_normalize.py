@@ -500,3 +500,25 @@ def test_array_and_frame_paths_give_the_same_views(seeded_engine):
                     want[columns].sort_values(keys).reset_index(drop=True),
                     check_dtype=False,
                 )
+
+
+def test_the_fallback_sorts_and_counts_give_the_same_views(seeded_engine, monkeypatch):
+    """Rule 3's order is one packed sort number per month row, and months covered are
+    counted in a groups-by-months table; past their size limits both fall back to
+    sorting level by level. On the fixture, with and without inclusions, the views
+    (figures, months, labels, id lists) are the same either way."""
+    from tracker import normalize
+
+    frame = queries.announcements_frame(seeded_engine)
+    cases = [
+        (as_of, inc)
+        for as_of in (date(2025, 3, 1), TODAY)
+        for inc in (Inclusion(), Inclusion(ventures=True, press_reports=True))
+    ]
+    packed = [annual_view(frame, as_of, FX, inc) for as_of, inc in cases]
+    monkeypatch.setattr(normalize, "_MAX_PACKED_BITS", 0)
+    monkeypatch.setattr(normalize, "_MAX_MONTH_TABLE", 0)
+    for (as_of, inc), want in zip(cases, packed, strict=True):
+        got = annual_view(frame, as_of, FX, inc)
+        pd.testing.assert_frame_equal(got.headline, want.headline)
+        pd.testing.assert_frame_equal(got.by_basis, want.by_basis)
