@@ -23,6 +23,9 @@ UNIT = "USD bn / year"
 MIXED_COLOUR = "#7f7f7f"
 BASIS_COLOURS = {**{k.value: k.colour for k in Kind}, MIXED: MIXED_COLOUR}
 MAX_TIMELINE_COMPANIES = 15
+# A ranking shows the largest companies only: a few hundred bars cannot be read (and
+# take the browser seconds to draw); the Comparison table lists every company.
+MAX_RANKED_COMPANIES = 30
 MAX_HISTORY_SERIES = 12
 FONT = {"family": "Source Sans Pro, Arial, sans-serif", "size": 14}
 # One colour per company, the same in every chart: the companies analysts compare most
@@ -170,9 +173,11 @@ def headline_hover(rows: pd.DataFrame, measure: str) -> list[str]:
 def ranking(headline: pd.DataFrame, year: int, measure: str, footnote: str = "") -> go.Figure:
     """One bar per company for ``year`` with its value on the bar, coloured by basis,
     low-high range as error bars where a range was announced."""
-    rows = headline[headline["year"] == year].sort_values(measure, ascending=False)
-    if rows.empty:
+    ranked = headline[headline["year"] == year].sort_values(measure, ascending=False)
+    if ranked.empty:
         return empty(f"No capex figures cover {year} with these filters")
+    rows = ranked.head(MAX_RANKED_COMPANIES)
+    more = f"; the {len(rows)} largest of {len(ranked)}" if len(ranked) > len(rows) else ""
     fig = go.Figure()
     order = [esc(c) for c in rows["company"]]
     for basis, part in rows.groupby("basis", sort=False):
@@ -214,7 +219,7 @@ def ranking(headline: pd.DataFrame, year: int, measure: str, footnote: str = "")
     top = float(rows["high"].max())
     _layout(
         fig,
-        title={"text": f"Capex per company, {year} ({UNIT})"},
+        title={"text": f"Capex per company, {year} ({UNIT}{more})"},
         xaxis={"categoryorder": "array", "categoryarray": order, "title": None},
         yaxis={"title": UNIT, "range": [0, top * 1.15]},
         legend={

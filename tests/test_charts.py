@@ -40,6 +40,19 @@ def test_over_time_shows_the_largest_companies_only():
     assert "the 15 largest of 20 companies" in fig.layout.title.text
 
 
+def test_ranking_shows_the_largest_companies_only():
+    """40 companies, Co 39 the largest: the 30 largest are ranked (Co 39 .. Co 10) and
+    the title says how many were left out."""
+    fig = charts.ranking(headline(40), 2025, "mid")
+    ranked = [x for trace in fig.data for x in trace.x]
+    assert len(ranked) == charts.MAX_RANKED_COMPANIES == 30
+    assert fig.layout.xaxis.categoryarray[0] == "Co 39"
+    assert "Co 10" in ranked and "Co 09" not in ranked
+    assert "the 30 largest of 40" in fig.layout.title.text
+    small = charts.ranking(headline(3), 2025, "mid")
+    assert "largest" not in small.layout.title.text
+
+
 def test_ranking_labels_values_and_partial_years_and_explains_in_hover():
     rows = headline(2)
     rows.loc[0, ["low", "mid", "high", "months"]] = [1.0, 1.0, 1.0, 5]
