@@ -2,9 +2,9 @@
 
 Run with ``streamlit run dashboard/app.py``. This file holds the page configuration and
 the navigation; each page is a file in ``dashboard/screens`` (not ``pages/``, which Streamlit would
-serve on its own, bypassing the navigation) with its own URL, and starts
-with :func:`dashboard.state.frame`, which draws the shared sidebar filters (kept in the
-URL query string), loads the cached data and builds the page's context. Every number
+serve on its own, bypassing the navigation) with its own URL, and runs through
+:func:`dashboard.state.run`: it loads the cached data, reads the shared filters (kept in
+the URL query string), builds the page's context, draws the page and then the sidebar. Every number
 comes from the ``tracker`` package; the pages only lay out widgets, tables and charts.
 """
 
@@ -25,10 +25,10 @@ PAGES = [
     for i, (_section, path, title, url_path, icon) in enumerate(NAV)
 ]
 
-# Each page starts with ``state.frame(...)``, which draws the shared sidebar filters and
-# builds the page's context; keeping that in the page (not here) means a page file run
-# on its own (as streamlit.testing's AppTest.switch_page does) still gets the same frame.
-# The sidebar links are drawn by the pages (with the view's query string in them).
-# A database or I/O failure in a page shows one sentence, not a traceback.
+# Each page runs through ``state.run(...)``, which builds the page's context, draws the
+# page and then the sidebar (its links carry the view's query string); keeping that in
+# the page (not here) means a page file run on its own (as streamlit.testing's
+# AppTest.switch_page does) still gets the same frame. A database or I/O failure shows
+# one sentence, not a traceback.
 with page_errors():
     st.navigation(PAGES, position="hidden").run()

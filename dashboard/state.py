@@ -14,13 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy.engine import Engine
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard import auth, charts
 from tracker import exports, queries, views
@@ -230,6 +231,18 @@ def clear_caches() -> None:
 
 
 @dataclass
+class Sidebar:
+    """Places kept at the top of the sidebar, filled after the page (:func:`run`)."""
+
+    account: DeltaGenerator
+    links: DeltaGenerator
+    filters: DeltaGenerator
+    company_names: list[str] = field(default_factory=list)
+    country_codes: list[str] = field(default_factory=list)
+    bounds: tuple[int, int] = (0, 1)
+
+
+@dataclass
 class Context:
     """Everything a page needs for this run."""
 
@@ -246,6 +259,7 @@ class Context:
     user: str  # who the history records for this visitor's writes ('' when none)
     access: auth.Access  # may this visitor write (dashboard.auth.write_access)
     page: str = ""  # the page's name (its file in screens/, without .py)
+    sidebar: Sidebar | None = None  # where draw_sidebar puts the controls
 
     @property
     def measure(self) -> str:
@@ -283,34 +297,61 @@ def context() -> Context:
     return st.session_state[_CTX]
 
 
+def run(page: str, render: Callable[[Context], None]) -> None:
+    """One page: :func:`frame`, the page itself, then the sidebar's controls. The
+    sidebar is drawn last (into places kept at its top) so the browser meets the page's
+    charts first: drawn first, its dozen widgets' scripts loaded before the charting
+    library and held back the first chart by about a second. A failure in the page
+    shows one sentence, and the sidebar still comes."""
+    ctx = frame(page)
+    with page_errors():
+        render(ctx)
+    draw_sidebar(ctx)
+
+
 def frame(page: str) -> Context:
     """What every page shares: load the data (cached by version), take the filters from
-    the URL when it changed from outside, draw the sidebar, put the view back into the
-    URL and build the context. A visitor who may not read sees one sentence."""
-    with st.sidebar:
-        auth.account_box()
+    the URL when it changed from outside, put the view back into the URL and build the
+    context (the filters are read from the session before their widgets are drawn, by
+    :func:`draw_sidebar`). A visitor who may not read sees one sentence."""
+    places = Sidebar(st.sidebar.container(), st.sidebar.container(), st.sidebar.container())
     blocked = auth.read_blocked()
     if blocked:
+        with places.account:
+            auth.account_box()
         st.info(md_escape(blocked), icon=":material/lock:")
         st.stop()
     try:
         eng, url, version, announcements, companies = load_base()
     except CapexError as error:
+        with places.account:
+            auth.account_box()
         show_error(error)
         st.stop()
-    company_names = sorted(companies["name"].astype(str))
-    country_codes = sorted(companies["country"].dropna().astype(str).unique())
-    bounds = year_bounds(announcements)
-    sync_from_url(page, company_names, country_codes, bounds)
-    nav_box = st.sidebar.container()
-    sidebar(company_names, country_codes, bounds)
-    query = query_from_widgets(bounds)
+    places.company_names = sorted(companies["name"].astype(str))
+    places.country_codes = sorted(companies["country"].dropna().astype(str).unique())
+    places.bounds = year_bounds(announcements)
+    sync_from_url(page, places.company_names, places.country_codes, places.bounds)
+    query = query_from_widgets(places.bounds)
     write_to_url(query)
-    with nav_box:
-        navigation(query.to_params())
     ctx = build_context(eng, url, version, announcements, companies, query)
     ctx.page = page
+    ctx.sidebar = places
     return ctx
+
+
+def draw_sidebar(ctx: Context) -> None:
+    """The sidebar's account box, page links and filters, into the places
+    :func:`frame` kept for them."""
+    places = ctx.sidebar
+    if places is None:
+        return
+    with places.account:
+        auth.account_box()
+    with places.links:
+        navigation(ctx.query.to_params())
+    with places.filters:
+        sidebar(places.company_names, places.country_codes, places.bounds)
 
 
 def navigation(params: dict[str, str]) -> None:
@@ -328,48 +369,48 @@ def navigation(params: dict[str, str]) -> None:
 
 
 def sidebar(company_names: list[str], country_codes: list[str], bounds: tuple[int, int]) -> None:
-    with st.sidebar:
-        st.header("View")
-        st.multiselect("Companies", company_names, key=K_COMPANIES, placeholder="All companies")
-        st.multiselect("Countries", country_codes, key=K_COUNTRIES, placeholder="All countries")
-        st.multiselect(
-            "Scopes",
-            Scope.values(),
-            key=K_SCOPES,
-            format_func=lambda s: Scope(s).label,
-            placeholder="All scopes",
-            help="What the money covers; different scopes are never added together.",
-        )
-        st.slider("Calendar years", bounds[0], bounds[1], key=K_YEARS)
-        st.selectbox(
-            "Measure",
-            Measure.values(),
-            key=K_MEASURE,
-            format_func=lambda m: Measure(m).label,
-            help="Which end of an announced range the figures use.",
-        )
-        st.text_input(
-            "As of",
-            key=K_AS_OF_TEXT,
-            on_change=_as_of_typed,
-            placeholder="YYYY-MM-DD",
-            max_chars=10,
-            help="Only announcements made on or before this date count (YYYY-MM-DD; "
-            "press Enter to apply).",
-        )
-        problem = st.session_state.get(_AS_OF_ERROR)
-        if problem:
-            st.error(md_escape(problem), icon=":material/error:")
-        st.toggle(
-            "Include joint ventures",
-            key=K_VENTURES,
-            help="Ventures such as Stargate spend money that is also in their partners' capex.",
-        )
-        st.toggle(
-            "Include press reports",
-            key=K_PRESS,
-            help="Figures reported by the press that the company has not confirmed.",
-        )
+    """The view's filters (in the current container)."""
+    st.header("View")
+    st.multiselect("Companies", company_names, key=K_COMPANIES, placeholder="All companies")
+    st.multiselect("Countries", country_codes, key=K_COUNTRIES, placeholder="All countries")
+    st.multiselect(
+        "Scopes",
+        Scope.values(),
+        key=K_SCOPES,
+        format_func=lambda s: Scope(s).label,
+        placeholder="All scopes",
+        help="What the money covers; different scopes are never added together.",
+    )
+    st.slider("Calendar years", bounds[0], bounds[1], key=K_YEARS)
+    st.selectbox(
+        "Measure",
+        Measure.values(),
+        key=K_MEASURE,
+        format_func=lambda m: Measure(m).label,
+        help="Which end of an announced range the figures use.",
+    )
+    st.text_input(
+        "As of",
+        key=K_AS_OF_TEXT,
+        on_change=_as_of_typed,
+        placeholder="YYYY-MM-DD",
+        max_chars=10,
+        help="Only announcements made on or before this date count (YYYY-MM-DD; "
+        "press Enter to apply).",
+    )
+    problem = st.session_state.get(_AS_OF_ERROR)
+    if problem:
+        st.error(md_escape(problem), icon=":material/error:")
+    st.toggle(
+        "Include joint ventures",
+        key=K_VENTURES,
+        help="Ventures such as Stargate spend money that is also in their partners' capex.",
+    )
+    st.toggle(
+        "Include press reports",
+        key=K_PRESS,
+        help="Figures reported by the press that the company has not confirmed.",
+    )
 
 
 def _as_of_typed() -> None:
@@ -541,8 +582,14 @@ def export_info(ctx: Context) -> exports.ExportInfo:
 def cite(ctx: Context) -> None:
     """ "Cite this view": a citation line with the data date and the link, in a code box
     (one click copies it)."""
-    with st.expander("Cite this view", icon=":material/format_quote:"):
-        st.code(exports.citation(export_info(ctx)), language=None, wrap_lines=True)
+    # Drawn when opened (a rerun): the code box's highlighter is a large script that
+    # every analysis page would otherwise load before its first chart.
+    box = st.expander(
+        "Cite this view", icon=":material/format_quote:", key="cite", on_change="rerun"
+    )
+    if box.open:
+        with box:
+            st.code(exports.citation(export_info(ctx)), language=None, wrap_lines=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)

@@ -607,6 +607,9 @@ def test_company_page_shows_filing_quarters_run_rate_and_intensity(app: AppTest)
 
 def test_cite_this_view_and_chart_download_names(app: AppTest):
     open_page(app, "comparison")
+    assert not app.code  # drawn when the expander is opened
+    app.session_state["cite"] = True
+    ok(app.run())
     assert app.code[0].value == (
         "capex-tracker (2026). AI-infrastructure capex, USD bn per calendar year, as of "
         "2026-03-01; data as of 2026-02-05. http://localhost:8501/comparison?as_of=2026-03-01"

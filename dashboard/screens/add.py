@@ -68,4 +68,4 @@ def render(ctx: state.Context) -> None:
         st.rerun()
 
 
-render(state.frame("add"))
+state.run("add", render)

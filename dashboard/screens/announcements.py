@@ -265,4 +265,4 @@ def render(ctx: state.Context) -> None:
                     st.rerun()
 
 
-render(state.frame("announcements"))
+state.run("announcements", render)

@@ -216,4 +216,4 @@ def _announcements(ctx: state.Context, company: str, own: pd.DataFrame) -> None:
     )
 
 
-render(state.frame("company"))
+state.run("company", render)

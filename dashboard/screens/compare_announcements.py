@@ -84,4 +84,4 @@ def render(ctx: state.Context) -> None:
     state.download(rows, "announcements-compared.csv")
 
 
-render(state.frame("compare_announcements"))
+state.run("compare_announcements", render)

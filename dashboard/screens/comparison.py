@@ -128,4 +128,4 @@ def render(ctx: state.Context) -> None:
     state.download(basis, "capex-by-basis.csv")
 
 
-render(state.frame("comparison"))
+state.run("comparison", render)

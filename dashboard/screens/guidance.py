@@ -47,4 +47,4 @@ def render(ctx: state.Context) -> None:
     )
 
 
-render(state.frame("guidance"))
+state.run("guidance", render)

@@ -30,4 +30,4 @@ def render(ctx: state.Context) -> None:
     )
 
 
-render(state.frame("history"))
+state.run("history", render)

@@ -117,4 +117,4 @@ def render(ctx: state.Context) -> None:
         st.rerun()
 
 
-render(state.frame("import_csv"))
+state.run("import_csv", render)

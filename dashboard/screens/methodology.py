@@ -29,4 +29,4 @@ def render(ctx: state.Context) -> None:
     st.markdown(text)
 
 
-render(state.frame("methodology"))
+state.run("methodology", render)

@@ -72,4 +72,4 @@ def render(ctx: state.Context) -> None:
     st.caption(state.md_escape(state.footnote(ctx, basis)))
 
 
-render(state.frame("overview"))
+state.run("overview", render)

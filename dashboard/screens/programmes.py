@@ -42,4 +42,4 @@ def render(ctx: state.Context) -> None:
     state.download(table, "programmes-and-pledges.csv")
 
 
-render(state.frame("programmes"))
+state.run("programmes", render)

@@ -50,4 +50,4 @@ def render(ctx: state.Context) -> None:
     state.download(table, "whats-new.csv")
 
 
-render(state.frame("whats_new"))
+state.run("whats_new", render)
