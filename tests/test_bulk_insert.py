@@ -66,3 +66,22 @@ def test_a_lost_race_saves_nothing_and_names_the_stored_row(empty_engine, monkey
         service.import_frame(empty_engine, batch())
     stored = queries.announcements_frame(empty_engine)
     assert stored["amount_low"].tolist() == [7.0]
+
+
+def test_bulk_rows_keep_every_character_and_blank(empty_engine):
+    """The PostgreSQL bulk path writes COPY text itself: tabs, line breaks, backslashes,
+    quotes and non-ASCII text come back as typed, a blank note stays blank (not NULL),
+    a missing link stays missing, and dates keep their day."""
+    notes = ["tab\there", "two\nlines", "back\\slash \\N", 'say "hi", ok', "Ünïcödé 数据", ""]
+    data = batch()
+    for i, note in enumerate(notes):
+        data.loc[i, "notes"] = note
+    report = service.import_frame(empty_engine, data)
+    stored = queries.announcements_frame(empty_engine).set_index("id")
+    assert stored.loc[report.ids[: len(notes)], "notes"].tolist() == notes
+    assert stored.loc[report.ids, "supersedes"].isna().all()
+    assert (stored.loc[report.ids, "version"] == 1).all()
+    first = stored.loc[report.ids[0]]
+    assert first["announced_on"] == pd.Timestamp("2025-01-29")
+    assert first["period_start"] == pd.Timestamp("2025-01-01")
+    assert first["period_end"] == pd.Timestamp("2025-12-31")

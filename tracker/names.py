@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u00ad]")
@@ -32,9 +33,9 @@ def company_key(name: str) -> str:
 
 def company_keys(names: pd.Series) -> pd.Series:
     """Vectorized :func:`company_key` over distinct names (few companies, many rows)."""
-    distinct = pd.unique(names.astype(str))
-    lookup = {n: company_key(n) for n in distinct}
-    return names.astype(str).map(lookup)
+    codes, distinct = pd.factorize(names.astype(str))
+    keys = np.array([company_key(n) for n in distinct], dtype=object)
+    return pd.Series(keys[codes], index=names.index, dtype=object)
 
 
 def has_control_characters(values: pd.Series) -> pd.Series:

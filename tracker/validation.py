@@ -454,7 +454,10 @@ def duplicate_key(frame: pd.DataFrame) -> pd.Series:
             days = pd.to_datetime(values).to_numpy().astype("datetime64[D]").astype(np.int64)
             part = pd.Series(days.astype(str), index=frame.index)
         elif BY_NAME[name].type == "amount":
-            part = pd.Series(np.char.mod("%.6g", values.to_numpy(float)), index=frame.index)
+            # Each distinct amount formatted once (np.char.mod formats every row).
+            distinct, where = np.unique(values.to_numpy(float), return_inverse=True)
+            texts = np.array([f"{v:.6g}" for v in distinct.tolist()], dtype=object)
+            part = pd.Series(texts[where.reshape(-1)], index=frame.index)
         else:
             part = values.astype(str)
         parts.append(part)
