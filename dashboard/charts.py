@@ -137,6 +137,10 @@ def empty(message: str) -> go.Figure:
     return fig
 
 
+# What an announcement's hover text reads (wording, basis, months, id).
+HOVER_COLUMNS = ("qualifier", "kind", "scope", "months", "period_start", "period_end", "id")
+
+
 def _rows(frame: pd.DataFrame, *columns: str) -> Iterable:
     """The named columns row by row. Only these: the frames behind charts carry every
     announcement column, and ``itertuples`` converts every cell of every column (a
@@ -458,17 +462,7 @@ def guidance_history(history: pd.DataFrame, company: str) -> go.Figure:
             for fig_text, per_year, r in zip(
                 _figures_of(part),
                 _per_year_of(part),
-                _rows(
-                    part,
-                    "qualifier",
-                    "kind",
-                    "scope",
-                    "months",
-                    "period_start",
-                    "period_end",
-                    "id",
-                    "notes",
-                ),
+                _rows(part, *HOVER_COLUMNS, "notes"),
                 strict=True,
             )
         ]
@@ -554,19 +548,7 @@ def compared(rows: pd.DataFrame) -> go.Figure:
             ]
         )
         for r in _rows(
-            rows,
-            "company",
-            "period",
-            "figure",
-            "usd_per_year",
-            "qualifier",
-            "kind",
-            "scope",
-            "months",
-            "period_start",
-            "period_end",
-            "id",
-            "announced_on",
+            rows, "company", "period", "figure", "usd_per_year", *HOVER_COLUMNS, "announced_on"
         )
     ]
     fig = go.Figure(
