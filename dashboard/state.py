@@ -152,6 +152,16 @@ def _companies(url: str, version: tuple) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
+def _choices(url: str, version: tuple) -> tuple[list[str], list[str], tuple[int, int]]:
+    """The sidebar's companies, countries and year range (once per data version, not
+    on every run: the years scan every announcement)."""
+    companies = _companies(url, version)
+    names = sorted(companies["name"].astype(str))
+    countries = sorted(companies["country"].dropna().astype(str).unique())
+    return names, countries, year_bounds(_announcements(url, version))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _data_as_of(url: str, version: tuple) -> date | None:
     return queries.data_as_of(engine())
 
@@ -219,6 +229,7 @@ def clear_caches() -> None:
         _announcements,
         _companies,
         _data_as_of,
+        _choices,
         _filing_metrics,
         _view,
         _company_figures,
@@ -304,9 +315,11 @@ def run(page: str, render: Callable[[Context], None]) -> None:
     library and held back the first chart by about a second. A failure in the page
     shows one sentence, and the sidebar still comes."""
     ctx = frame(page)
-    with page_errors():
-        render(ctx)
-    draw_sidebar(ctx)
+    try:
+        with page_errors():
+            render(ctx)
+    finally:
+        draw_sidebar(ctx)
 
 
 def frame(page: str) -> Context:
@@ -323,18 +336,16 @@ def frame(page: str) -> Context:
         st.stop()
     try:
         eng, url, version, announcements, companies = load_base()
+        places.company_names, places.country_codes, places.bounds = _choices(url, version)
+        sync_from_url(page, places.company_names, places.country_codes, places.bounds)
+        query = query_from_widgets(places.bounds)
+        write_to_url(query)
+        ctx = build_context(eng, url, version, announcements, companies, query)
     except CapexError as error:
         with places.account:
             auth.account_box()
         show_error(error)
         st.stop()
-    places.company_names = sorted(companies["name"].astype(str))
-    places.country_codes = sorted(companies["country"].dropna().astype(str).unique())
-    places.bounds = year_bounds(announcements)
-    sync_from_url(page, places.company_names, places.country_codes, places.bounds)
-    query = query_from_widgets(places.bounds)
-    write_to_url(query)
-    ctx = build_context(eng, url, version, announcements, companies, query)
     ctx.page = page
     ctx.sidebar = places
     return ctx
@@ -593,7 +604,7 @@ def cite(ctx: Context) -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _figure(builder: str, args: tuple) -> go.Figure:
+def _figure(builder: str, version: tuple, args: tuple) -> go.Figure:
     return getattr(charts, builder)(*args)
 
 
@@ -601,9 +612,10 @@ def figure(builder: Callable[..., go.Figure], *args: object) -> go.Figure:
     """``builder(*args)`` (a function of :mod:`dashboard.charts`), built once per input:
     a chart of hundreds of companies takes 0.1-0.3 s to build, and every rerun (a page
     revisit, another session on the same view, a click elsewhere) draws it again. The
-    inputs are hashed by content, so an edit (new frames) builds a new chart. The figure
-    is shared by every session and never changed after it is built."""
-    return _figure(builder.__name__, args)
+    inputs are hashed by content (Streamlit samples frames of 50,000 rows or more, so
+    the data version is part of the key too): an edit builds a new chart. The figure is
+    shared by every session and never changed after it is built."""
+    return _figure(builder.__name__, context().version, args)
 
 
 def chart(ctx: Context, fig, key: str, name: str, data: pd.DataFrame | None = None) -> None:

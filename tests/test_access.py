@@ -295,3 +295,6 @@ def test_a_database_error_inside_a_page_shows_one_sentence(local, monkeypatch):
         "could not show this page: the database refused the operation; see the server log "
         "for details"
     ]
+    # The sidebar still comes after the failed page: its links and filters.
+    assert at.sidebar.multiselect(key="f_companies")
+    assert any("Overview" in str(link.proto.label) for link in at.sidebar.get("page_link"))

@@ -306,6 +306,18 @@ def test_company_page(app: AppTest):
     assert set(listed["id"]) == {4, 5, 6, 7, 8, 9, 10}
 
 
+def test_company_outside_the_country_filter_shows_nothing(app: AppTest):
+    """Meta (US) with only Chinese companies in the view: every tab would be empty, so
+    the page says so instead of showing Meta's guidance history."""
+    app.sidebar.multiselect(key="f_countries").set_value(["CN"])
+    ok(app.run())
+    open_page(app, "company")
+    app.selectbox(key="company_name").set_value("Meta")
+    ok(app.run())
+    assert not chart_specs(app) and not frames(app)
+    assert "No announcements of Meta match these filters and date." in texts(app)
+
+
 def test_compare_announcements_defaults(app: AppTest):
     open_page(app, "compare_announcements")
     # Alibaba's pledge (#27), Microsoft's FY2025 guidance (#2), Meta's latest 2025 (#8).

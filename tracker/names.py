@@ -33,7 +33,7 @@ def company_key(name: str) -> str:
 
 def company_keys(names: pd.Series) -> pd.Series:
     """Vectorized :func:`company_key` over distinct names (few companies, many rows)."""
-    codes, distinct = pd.factorize(names.astype(str))
+    codes, distinct = pd.factorize(names.astype(str), use_na_sentinel=False)
     keys = np.array([company_key(n) for n in distinct], dtype=object)
     return pd.Series(keys[codes], index=names.index, dtype=object)
 

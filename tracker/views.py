@@ -161,9 +161,11 @@ def with_revisions(frame: pd.DataFrame) -> pd.DataFrame:
     column of 100k rows, twice)."""
     order = np.lexsort((frame["id"].to_numpy(), frame["announced_on"].to_numpy()))
     dated = frame[[*REVISION_KEY, "id"]].iloc[order]
-    previous = dated.groupby(REVISION_KEY)["id"].shift(1).astype("Int64")
+    previous = dated.groupby(REVISION_KEY)["id"].shift(1).to_numpy(dtype=float)
+    revises = np.empty(len(frame), dtype=float)
+    revises[order] = previous  # back to the frame's row order, by position
     out = frame.copy(deep=False)
-    out["revises_id"] = previous.reindex(out.index)
+    out["revises_id"] = pd.array(revises, dtype="Float64").astype("Int64")
     return out if out["id"].is_monotonic_increasing else out.sort_values("id")
 
 

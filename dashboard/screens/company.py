@@ -32,6 +32,9 @@ def render(ctx: state.Context) -> None:
         st.query_params["company"] = company
     own = ctx.company_announcements()
     own = own[own["company"] == company]
+    if own.empty:
+        state.show_empty(f"No announcements of {company} match these filters and date.")
+        return
     info = ctx.companies[ctx.companies["name"] == company].iloc[0]
     facts = [
         f"Country: {info['country']}",
