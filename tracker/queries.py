@@ -138,11 +138,13 @@ def _as_datetime(values: pd.Series, utc: bool = False) -> pd.Series:
 def data_version(bind: Bind) -> tuple[int, str, int | None]:
     """Changes whenever any announcement is added, edited or deleted (cache key)."""
     with connect(bind) as conn:
-        row = conn.execute(
-            select(func.count(col(Announcement.id)), func.max(col(Announcement.updated_at)))
-        ).one()
+        # Three statements, each answered from an index: count(*) (not count(id)) on
+        # SQLite's smallest one, and the maxima on theirs. Together in one statement,
+        # every row was read (90 ms a run at a million announcements, against 15 ms).
+        count = conn.execute(select(func.count()).select_from(Announcement)).scalar()
+        updated = conn.execute(select(func.max(col(Announcement.updated_at)))).scalar()
         changes = conn.execute(select(func.max(col(AnnouncementChange.id)))).scalar()
-    return (int(row[0]), str(row[1]), changes)
+    return (int(count or 0), str(updated), changes)
 
 
 def data_as_of(bind: Bind) -> date | None:

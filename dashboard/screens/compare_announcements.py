@@ -35,7 +35,8 @@ def render(ctx: state.Context) -> None:
         "converted to USD at the FX rate of its month.",
     )
     frame = ctx.announcements
-    known = frame[frame["announced_on"] <= pd.Timestamp(ctx.query.as_of)][LABEL_COLUMNS]
+    labelled = frame[LABEL_COLUMNS]  # only these columns are copied by the filter
+    known = labelled[labelled["announced_on"] <= pd.Timestamp(ctx.query.as_of)]
     if known.empty:
         state.show_empty("No announcements known at this date.")
         return
