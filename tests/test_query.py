@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from tests.helpers import fx_table
@@ -88,3 +89,26 @@ def test_include_ventures_and_as_of(seeded_engine):
     early = filter_announcements(frame, ViewQuery(as_of=date(2024, 12, 31)))
     # Known by the end of 2024: Microsoft FY2024 (#1) and Amazon's UK pledge (#22).
     assert list(early["id"]) == [1, 22]
+
+
+def test_announcements_load_in_blocks_like_one_frame(seeded_engine, monkeypatch):
+    """announcements_frame fetches rows in blocks; with blocks of 4 rows, where only the
+    last row has an external key (a text column NULL in every other block), the frame
+    has the same values and column types as one block of every row."""
+    from sqlalchemy import text
+
+    from tracker import queries
+
+    with seeded_engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE announcement SET external_key = 'sec:test' WHERE id = "
+                "(SELECT max(id) FROM announcement)"
+            )
+        )
+    whole = queries.announcements_frame(seeded_engine)
+    assert whole["external_key"].notna().sum() == 1
+    monkeypatch.setattr(queries, "_LOAD_ROWS", 4)
+    blocks = queries.announcements_frame(seeded_engine)
+    assert len(whole) > 8
+    pd.testing.assert_frame_equal(blocks, whole)

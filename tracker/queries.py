@@ -86,6 +86,10 @@ def _announcement_select(include_deleted: bool, only_deleted: bool) -> Select[An
     return stmt
 
 
+# Rows fetched and turned into a frame at a time by announcements_frame.
+_LOAD_ROWS = 10_000
+
+
 def announcements_frame(
     bind: Bind,
     include_deleted: bool = False,
@@ -108,7 +112,18 @@ def announcements_frame(
         try:
             cursor.execute(sql)
             names = [d[0] for d in cursor.description]
-            frame = pd.DataFrame(cursor.fetchall(), columns=names)
+            # In blocks: the driver's Python objects for 100k rows at once (dates,
+            # strings) made the peak, and the memory the process keeps after it,
+            # several times the frame.
+            parts = []
+            while rows := cursor.fetchmany(_LOAD_ROWS):
+                parts.append(pd.DataFrame(rows, columns=names))
+            if len(parts) > 1:
+                # A block whose text column was all NULL left it untyped: infer again,
+                # as one frame of every row would have.
+                frame = pd.concat(parts, ignore_index=True).infer_objects()
+            else:
+                frame = parts[0] if parts else pd.DataFrame(columns=names)
         finally:
             cursor.close()
     for column in ("period_start", "period_end", "announced_on"):
