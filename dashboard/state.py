@@ -310,10 +310,9 @@ def context() -> Context:
 
 def run(page: str, render: Callable[[Context], None]) -> None:
     """One page: :func:`frame`, the page itself, then the sidebar's controls. The
-    sidebar is drawn last (into places kept at its top) so the browser meets the page's
-    charts first: drawn first, its dozen widgets' scripts loaded before the charting
-    library and held back the first chart by about a second. A failure in the page
-    shows one sentence, and the sidebar still comes."""
+    sidebar is drawn last (into places kept at its top), so the page's own elements,
+    its first chart among them, reach the browser before the dozen sidebar widgets. A
+    failure in the page shows one sentence, and the sidebar still comes."""
     ctx = frame(page)
     try:
         with page_errors():
