@@ -714,10 +714,12 @@ def show_empty(message: str) -> None:
     st.info(message, icon=":material/info:")
 
 
-def announcement_labels(frame: pd.DataFrame, figure: pd.Series) -> dict[int, str]:
-    """``#12 Meta guidance 2025 60.0–65.0 USD bn`` per announcement id (``figure``: the
-    figure text of each row), built by column for pickers over thousands of rows."""
+def announcement_labels(frame: pd.DataFrame) -> dict[int, str]:
+    """``#12 Meta guidance 2025 60.0–65.0 USD bn`` per announcement id (the figure as
+    announced, :func:`views.amount_texts`), built by column for pickers over thousands
+    of rows."""
     ids = frame["id"].astype(int)
+    figure = views.amount_texts(frame)
     text = (
         "#"
         + ids.astype(str)

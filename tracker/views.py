@@ -154,12 +154,19 @@ def basis_table(
 REVISION_KEY = ["company", "scope", "kind", "period"]
 
 
+def _dated_order(frame: pd.DataFrame) -> np.ndarray:
+    """Row positions in announcement order (date, then id), found from those two
+    columns only."""
+    order: np.ndarray = np.lexsort((frame["id"].to_numpy(), frame["announced_on"].to_numpy()))
+    return order
+
+
 def with_revisions(frame: pd.DataFrame) -> pd.DataFrame:
     """Add ``revises_id``: the earlier announcement of the same company, scope, kind and
     period that this one replaces (a suggestion; ``supersedes`` is the explicit link).
     Rows come back in id order. Only the key columns are put in date order (not every
     column of 100k rows, twice)."""
-    order = np.lexsort((frame["id"].to_numpy(), frame["announced_on"].to_numpy()))
+    order = _dated_order(frame)
     dated = frame[[*REVISION_KEY, "id"]].iloc[order]
     previous = dated.groupby(REVISION_KEY)["id"].shift(1).to_numpy(dtype=float)
     revises = np.empty(len(frame), dtype=float)
@@ -183,8 +190,7 @@ def revision_related(frame: pd.DataFrame, ids: Iterable[int]) -> pd.DataFrame:
 def newest(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
     """The ``limit`` newest announcements (by date, then id), newest first; two columns
     are put in order, not every column of 100k rows."""
-    order = np.lexsort((frame["id"].to_numpy(), frame["announced_on"].to_numpy()))
-    return frame.iloc[order[::-1][:limit]]
+    return frame.iloc[_dated_order(frame)[::-1][:limit]]
 
 
 def _amounts_text(values: np.ndarray) -> np.ndarray:
@@ -389,8 +395,8 @@ def sources_table(headline: pd.DataFrame, announcements: pd.DataFrame) -> pd.Dat
 def whats_new(figures: pd.DataFrame, since: date, as_of: date) -> pd.DataFrame:
     """Announcements made since ``since`` (up to ``as_of``), newest first, each with the
     figure it replaced and the change in USD per year. ``figures``: the
-    :func:`announcement_texts` of the announcements to consider (taken, not computed
-    here, so the dashboard passes its cached texts instead of recomputing them)."""
+    :func:`announcement_texts` of the announcements to consider and of those they
+    replaced (the dashboard passes :func:`texts_for` of just those, not of every one)."""
     when = pd.to_datetime(figures["announced_on"])
     new = figures[(when >= pd.Timestamp(since)) & (when <= pd.Timestamp(as_of))]
     replaced = new["supersedes"].astype("Int64").fillna(new["revises_id"])

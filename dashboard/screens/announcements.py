@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import auth, forms, state
@@ -27,10 +26,6 @@ SEEN = "announcements_seen_version"  # {id: version the edit form was opened at}
 # The list and the form's choice show at most this many announcements (the newest that
 # match the company and country filters): labelling and sending 100k rows takes seconds.
 MAX_LISTED = 1_000
-
-
-def _labels(frame: pd.DataFrame) -> dict[int, str]:
-    return state.announcement_labels(frame, views.amount_texts(frame))
 
 
 def _flash() -> None:
@@ -150,7 +145,7 @@ def render(ctx: state.Context) -> None:
     if listed.empty:
         state.show_empty("No announcements match the company and country filters.")
         return
-    labels = _labels(listed)
+    labels = state.announcement_labels(listed)
     chosen = st.selectbox(
         "Announcement", list(labels), format_func=lambda i: labels[i], key="edit_id"
     )
@@ -247,7 +242,7 @@ def render(ctx: state.Context) -> None:
                 key="deleted_table",
                 placeholder="–",
             )
-            restore_labels = _labels(deleted)
+            restore_labels = state.announcement_labels(deleted)
             target = st.selectbox(
                 "Restore",
                 list(restore_labels),

@@ -51,7 +51,7 @@ def render(ctx: state.Context) -> None:
             f"Choose from the newest {len(newest):,} of {len(matching):,} announcements "
             "matching the company and country filters; filter by company to reach older ones."
         )
-    labels = state.announcement_labels(offered, views.amount_texts(offered))
+    labels = state.announcement_labels(offered)
     default = [i for i in default if i in labels]
     chosen = st.multiselect(
         "Announcements",
