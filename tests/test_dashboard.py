@@ -18,11 +18,13 @@ not capex) and Stargate (joint venture) are never in the headline.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -134,6 +136,36 @@ def test_overview_2025_total_and_ranking(app: AppTest):
     footnote = texts(app)
     assert "ECB reference rates (monthly averages)" in footnote
     assert "Source: capex-tracker" in footnote and f"As of {AS_OF}" in footnote
+
+
+def trace_values(trace: dict, axis: str) -> list:
+    """A trace's values, whether plotly wrote them as a list or as typed binary."""
+    values = trace[axis]
+    if isinstance(values, dict):  # {"dtype": "f8", "bdata": base64}
+        return np.frombuffer(base64.b64decode(values["bdata"]), values["dtype"]).tolist()
+    return list(values)
+
+
+def test_overview_draws_one_chart_at_a_time(app: AppTest):
+    """The ranking is the open tab; "Over time" draws only the timeline, whose Amazon
+    bars are its headline years (2025: ~125, as in the ranking test)."""
+    (ranking,) = chart_specs(app)
+    assert ranking["layout"]["title"]["text"].startswith("Capex per company, 2026")
+    assert [b.proto.label for b in app.get("download_button")] == ["Chart data (CSV)"]
+    open_tab(app, "overview_tab", "Over time")
+    (timeline,) = chart_specs(app)
+    assert timeline["layout"]["title"]["text"].startswith("Capex per company and calendar")
+    amazon = next(t for t in timeline["data"] if t["name"] == "Amazon")
+    by_year = dict(zip(amazon["x"], trace_values(amazon, "y"), strict=True))
+    assert by_year["2025"] == pytest.approx(125.0)
+
+
+def test_a_link_opens_the_overview_on_its_tab(dash_env):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["as_of"] = AS_OF
+    at.query_params["overview_tab"] = "Over time"
+    (timeline,) = chart_specs(ok(at.run()))
+    assert timeline["layout"]["title"]["text"].startswith("Capex per company and calendar")
 
 
 def test_overview_default_year_is_the_latest_broadly_covered(app: AppTest):
@@ -279,10 +311,14 @@ def test_programmes_page_holds_apple_and_stargate(app: AppTest):
     assert {"Apple", "Stargate"}.isdisjoint(set(frames(app)[1]["company"]))
 
 
-def company_tab(at: AppTest, tab: str) -> AppTest:
-    """Open a tab of the Company page (only the open tab is drawn)."""
-    at.session_state["company_tab"] = tab
+def open_tab(at: AppTest, key: str, tab: str) -> AppTest:
+    """Open a tab of a page whose tabs are drawn one at a time (only the open one)."""
+    at.session_state[key] = tab
     return ok(at.run())
+
+
+def company_tab(at: AppTest, tab: str) -> AppTest:
+    return open_tab(at, "company_tab", tab)
 
 
 def test_company_page(app: AppTest):
@@ -644,7 +680,7 @@ def test_cite_this_view_and_chart_download_names(app: AppTest):
     config = json.loads(app.get("plotly_chart")[0].proto.config)
     assert config["toImageButtonOptions"]["format"] == "svg"
     names = [b.proto.label for b in app.get("download_button")]
-    assert names.count("Chart data (CSV)") == 2
+    assert names.count("Chart data (CSV)") == 1  # the open tab's chart only
 
 
 def test_whats_new_shows_what_each_announcement_replaced(app: AppTest):
