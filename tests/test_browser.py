@@ -104,6 +104,15 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         chart = page.locator(".js-plotly-plot").first
         assert "Meta" in chart.inner_text() and "Alphabet" not in chart.inner_text()
         page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
+        # One chart at a time: the timeline is drawn when its tab opens, into the link.
+        assert page.get_by_text("Capex per company and calendar year").count() == 0
+        page.get_by_role("tab", name="Over time").click()
+        page.wait_for_url("**overview_tab=Over**", timeout=30_000)
+        page.get_by_text("Capex per company and calendar year").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(ARTIFACTS / "dashboard-overview-over-time.png"), full_page=True)
+        page.get_by_role("tab", name="Ranking").click()
+        page.wait_for_url(lambda url: "overview_tab" not in url, timeout=30_000)
+        settled(page, PAGES[""])
         # A chart's data is built when its button is clicked (not on every run).
         with page.expect_download() as chart_download:
             page.get_by_role("button", name="Chart data (CSV)").first.click()
