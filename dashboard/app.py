@@ -1,11 +1,13 @@
 """capex-tracker dashboard: compare announced AI-infrastructure spending.
 
-Run with ``streamlit run dashboard/app.py``. This file holds the page configuration and
-the navigation; each page is a file in ``dashboard/screens`` (not ``pages/``, which Streamlit would
-serve on its own, bypassing the navigation) with its own URL, and runs through
-:func:`dashboard.state.run`: it loads the cached data, reads the shared filters (kept in
-the URL query string), builds the page's context, draws the page and then the sidebar. Every number
-comes from the ``tracker`` package; the pages only lay out widgets, tables and charts.
+Served with ``streamlit run dashboard/serve.py``, which loads the data as the server
+starts (``streamlit run dashboard/app.py`` also works, without that). This file holds
+the page configuration and the navigation; each page is a file in ``dashboard/screens``
+(not ``pages/``, which Streamlit would serve on its own, bypassing the navigation) with
+its own URL, and runs through :func:`dashboard.state.run`: it loads the cached data,
+reads the shared filters (kept in the URL query string), builds the page's context,
+draws the page and then the sidebar. Every number comes from the ``tracker`` package;
+the pages only lay out widgets, tables and charts.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ opens the same view, and Back/Forward restore the filters of the previous link.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from tracker.normalize import AnnualView
 from tracker.query import ViewQuery, compute_view, filter_rows
 from tracker.vocab import Measure, Scope
 
+_LOG = logging.getLogger(__name__)
 FX_SOURCE = "ECB reference rates (monthly averages)"
 SOURCE = "Source: capex-tracker"
 UNIT = "USD bn / year"
@@ -435,6 +437,20 @@ def _as_of_typed() -> None:
         state[_AS_OF_ERROR] = (
             f"'{text}' is not a date like 2026-03-01; still as of {state.get(K_AS_OF)}."
         )
+
+
+def warm_up() -> None:
+    """Load the data and compute the default view into the caches before any session
+    asks (at the server's start, :mod:`dashboard.serve`). Runs outside a script run: a
+    failure is logged and left to the first page, which shows it in one sentence."""
+    try:
+        _eng, url, version, _all, _companies_frame = load_base()
+        _choices(url, version)
+        _data_as_of(url, version)
+        query = ViewQuery()
+        _view(url, version, query.as_of, query.scopes, query.include_ventures, query.include_press)
+    except Exception:
+        _LOG.warning("warm-up failed; the first page will load the data", exc_info=True)
 
 
 def load_base() -> tuple[Engine, str, tuple, pd.DataFrame, pd.DataFrame]:

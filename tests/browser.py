@@ -66,8 +66,9 @@ def dashboard_server(
     env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
 ) -> Iterator[str]:
-    """``streamlit run dashboard/app.py`` on 127.0.0.1 (the test's environment plus
-    ``env``, extra command-line ``args``); yields its URL once healthy."""
+    """``streamlit run dashboard/serve.py`` (the dashboard as served) on 127.0.0.1 (the
+    test's environment plus ``env``, extra command-line ``args``); yields its URL once
+    healthy."""
     port = port or free_port()
     environment = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
     log = (log_dir / "streamlit.log").open("w")
@@ -77,7 +78,7 @@ def dashboard_server(
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "dashboard" / "app.py"),
+            str(ROOT / "dashboard" / "serve.py"),
             "--server.headless",
             "true",
             "--server.port",

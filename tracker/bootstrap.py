@@ -6,6 +6,7 @@ service that writes through it.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 from sqlalchemy import func, select
@@ -38,6 +39,11 @@ def init_db(engine: Engine, seed: bool = True) -> None:
             import_frame(engine, read_announcements_csv(seed_path()), user="seed")
 
 
+# lru_cache does not hold other threads back while it computes: without the lock, the
+# server's warm-up and a first session could both find a new database empty and seed it.
+_OPENING = threading.Lock()
+
+
 @lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
     engine = make_engine(url)
@@ -46,5 +52,8 @@ def _engine_for(url: str) -> Engine:
 
 
 def get_engine() -> Engine:
-    """The process-wide engine for the configured database, migrated and seeded."""
-    return _engine_for(database_url())
+    """The process-wide engine for the configured database, migrated and seeded (once,
+    whichever thread asks first)."""
+    url = database_url()
+    with _OPENING:
+        return _engine_for(url)

@@ -1,0 +1,32 @@
+"""The served dashboard: ``streamlit run dashboard/serve.py``.
+
+A Streamlit server runs the app's script only when a browser session asks for it, so
+the first visitor after a start waited for the imports, the schema check, the load
+of every announcement and the first view on top of the browser's own start. Served
+through :class:`streamlit.App`, the server starts that work in a background thread as
+soon as it is up (its lifespan hook): by the time the browser has loaded Streamlit's
+bundle and opened its session, the page finds the data and the default view cached.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import streamlit as st
+
+
+@asynccontextmanager
+async def _lifespan(_app: st.App) -> AsyncIterator[None]:
+    threading.Thread(target=_warm_up, name="capex-warm-up", daemon=True).start()
+    yield
+
+
+def _warm_up() -> None:
+    from dashboard.state import warm_up
+
+    warm_up()
+
+
+app = st.App("app.py", lifespan=_lifespan)

@@ -1,0 +1,83 @@
+"""The server's warm-up (dashboard.serve): the data and the default view are loaded
+before the first session, once, and a new database is seeded once whichever thread
+opens it first."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from dashboard import state
+from tests.helpers import FIXTURE
+from tracker import bootstrap, queries
+from tracker.csv_io import read_announcements_csv
+from tracker.normalize import AnnualView
+
+APP = str(state.__file__).replace("state.py", "app.py")
+
+
+def test_warm_up_loads_once_for_the_first_session(configured_env, monkeypatch):
+    bootstrap.get_engine()  # seeded first: seeding reads the (empty) table too
+    loads: list[int] = []
+    views: list[int] = []
+    original_load, original_view = queries.announcements_frame, state.compute_view
+
+    def counted_load(*args, **kwargs):
+        loads.append(1)
+        return original_load(*args, **kwargs)
+
+    def counted_view(*args, **kwargs) -> AnnualView:
+        views.append(1)
+        return original_view(*args, **kwargs)
+
+    monkeypatch.setattr(queries, "announcements_frame", counted_load)
+    monkeypatch.setattr(state, "compute_view", counted_view)
+    state.warm_up()
+    assert (len(loads), len(views)) == (1, 1)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    # The first page (today's view, every scope) found both in the cache.
+    assert (len(loads), len(views)) == (1, 1)
+    assert at.get("plotly_chart")
+
+
+def test_warm_up_failure_is_logged_not_raised(monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/capex.sqlite")
+    bootstrap._engine_for.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="dashboard.state"):
+        state.warm_up()
+    assert "warm-up failed" in caplog.text
+    bootstrap._engine_for.cache_clear()
+
+
+def test_a_new_database_is_seeded_once_by_concurrent_openers(configured_env, monkeypatch):
+    """Two threads open a brand-new database at once (the warm-up and a first visitor):
+    both would find it empty without the lock around opening, and seed it twice."""
+    original = bootstrap.is_empty
+
+    def slow_is_empty(engine):
+        empty = original(engine)
+        time.sleep(0.3)  # both threads inside the check at once, if nothing stops them
+        return empty
+
+    monkeypatch.setattr(bootstrap, "is_empty", slow_is_empty)
+    bootstrap._engine_for.cache_clear()
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            bootstrap.get_engine()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    stored = queries.announcements_frame(bootstrap.get_engine())
+    assert len(stored) == len(read_announcements_csv(FIXTURE))
