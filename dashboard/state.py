@@ -30,8 +30,8 @@ from tracker.bootstrap import get_engine
 from tracker.config import database_url, public_url
 from tracker.csv_io import table_to_csv
 from tracker.errors import CapexError, database_errors
-from tracker.normalize import AnnualView
-from tracker.query import ViewQuery, compute_view, filter_rows
+from tracker.normalize import AnnualView, Inclusion, Resolution, resolve, view_of
+from tracker.query import ViewQuery, filter_rows
 from tracker.vocab import Measure, Scope
 
 _LOG = logging.getLogger(__name__)
@@ -173,12 +173,19 @@ def _filing_metrics(url: str, version: tuple) -> pd.DataFrame:
     return queries.filing_metrics_frame(engine())
 
 
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _resolution(url: str, version: tuple, as_of: date, ventures: bool, press: bool) -> Resolution:
+    """Every scope resolved at ``as_of``: a scope change builds its view from this
+    instead of resolving again (at 100k announcements 0.5 s -> about 0.15 s). One entry:
+    it holds a row per announcement and month (about 25 MiB at 100k)."""
+    return resolve(_announcements(url, version), as_of, include=Inclusion(ventures, press))
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _view(
     url: str, version: tuple, as_of: date, scopes: tuple[str, ...], ventures: bool, press: bool
 ) -> AnnualView:
-    query = ViewQuery(as_of=as_of, scopes=scopes, include_ventures=ventures, include_press=press)
-    return compute_view(_announcements(url, version), query)
+    return view_of(_resolution(url, version, as_of, ventures, press), scopes)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -233,6 +240,7 @@ def clear_caches() -> None:
         _data_as_of,
         _choices,
         _filing_metrics,
+        _resolution,
         _view,
         _company_figures,
         _figure,

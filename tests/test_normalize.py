@@ -160,6 +160,54 @@ def test_superseding_across_periods():
     assert set(after.monthly["announcement_id"]) == {2}
 
 
+def test_a_superseded_announcement_stays_out_of_a_view_without_its_successors_scope():
+    """#1: data-center guidance of USD 40bn for 2025; #2: total capex guidance of 100 for
+    2025 that supersedes it. A view of data-center capex alone must not bring #1 back:
+    the company replaced that figure, whichever scopes the reader shows."""
+    first = {"id": "1", "scope": "data_centers", "amount_low": "40", "amount_high": ""}
+    second = {
+        "id": "2",
+        "amount_low": "100",
+        "amount_high": "",
+        "announced_on": "2025-04-30",
+        "supersedes": "1",
+    }
+    frame = announcement_frame(rows(first, second), FX)
+    centers = annual_view(frame, TODAY, FX, scopes=("data_centers",))
+    assert centers.headline.empty and centers.by_basis.empty
+    assert centers.monthly.empty
+    capex = annual_view(frame, TODAY, FX, scopes=("total_capex",))
+    assert headline(capex, "Meta", 2025)["mid"] == pytest.approx(100)
+    # Before #2 is announced, #1 is the data-center figure.
+    early = annual_view(frame, date(2025, 3, 1), FX, scopes=("data_centers",))
+    assert headline(early, "Meta", 2025)["mid"] == pytest.approx(40)
+
+
+def test_a_view_of_some_scopes_is_the_view_of_their_announcements(seeded_engine):
+    """Without cross-scope ``supersedes`` links (the fixture has none), choosing scopes
+    from the resolution of every scope gives the figures of resolving only those
+    scopes' announcements, for each scope and a pair."""
+    frame = queries.announcements_frame(seeded_engine)
+    linked = frame.set_index("id")["scope"]
+    targets = frame["supersedes"].dropna().astype(int)
+    sources = frame.loc[frame["supersedes"].notna(), "scope"].to_numpy()
+    assert (linked.loc[targets].to_numpy() == sources).all()  # the premise
+    present = sorted(frame["scope"].unique())
+    for scopes in [(s,) for s in present] + [tuple(present[:2])]:
+        got = annual_view(frame, TODAY, FX, scopes=scopes)
+        want = annual_view(frame[frame["scope"].isin(scopes)], TODAY, FX)
+        for part, keys in (
+            ("headline", ["company", "year"]),
+            ("by_basis", ["company", "scope", "kind", "year"]),
+        ):
+            pd.testing.assert_frame_equal(
+                getattr(got, part).sort_values(keys).reset_index(drop=True),
+                getattr(want, part).sort_values(keys).reset_index(drop=True),
+                check_exact=False,
+                rtol=1e-12,
+            )
+
+
 def test_fx_actual_at_average_of_its_months_pledge_at_announcement_month():
     # CNY per USD: 7.0 in Jan-Jun 2025, 8.0 in Jul-Dec 2025 (average 7.5), 9.0 in 2026.
     fx = fx_table(
@@ -486,7 +534,7 @@ def test_array_and_frame_paths_give_the_same_views(seeded_engine):
     frame = queries.announcements_frame(seeded_engine)
     for as_of in (date(2025, 3, 1), TODAY):
         for include in (Inclusion(), Inclusion(ventures=True, press_reports=True)):
-            resolved, _warnings = normalize._resolve(frame, as_of, FX, include)
+            resolved, _missing = normalize._resolve(frame, as_of, FX, include)
             fast = normalize._fast_view(frame, resolved)
             assert fast is not None
             slow = normalize._frame_view(normalize._monthly_frame(frame, resolved))

@@ -14,7 +14,7 @@ from dashboard import state
 from tests.helpers import FIXTURE
 from tracker import bootstrap, queries
 from tracker.csv_io import read_announcements_csv
-from tracker.normalize import AnnualView
+from tracker.normalize import Resolution
 
 APP = str(state.__file__).replace("state.py", "app.py")
 
@@ -23,18 +23,18 @@ def test_warm_up_loads_once_for_the_first_session(configured_env, monkeypatch):
     bootstrap.get_engine()  # seeded first: seeding reads the (empty) table too
     loads: list[int] = []
     views: list[int] = []
-    original_load, original_view = queries.announcements_frame, state.compute_view
+    original_load, original_view = queries.announcements_frame, state.resolve
 
     def counted_load(*args, **kwargs):
         loads.append(1)
         return original_load(*args, **kwargs)
 
-    def counted_view(*args, **kwargs) -> AnnualView:
+    def counted_view(*args, **kwargs) -> Resolution:
         views.append(1)
         return original_view(*args, **kwargs)
 
     monkeypatch.setattr(queries, "announcements_frame", counted_load)
-    monkeypatch.setattr(state, "compute_view", counted_view)
+    monkeypatch.setattr(state, "resolve", counted_view)
     state.warm_up()
     assert (len(loads), len(views)) == (1, 1)
     at = AppTest.from_file(APP, default_timeout=120).run()
@@ -81,3 +81,31 @@ def test_a_new_database_is_seeded_once_by_concurrent_openers(configured_env, mon
     assert errors == []
     stored = queries.announcements_frame(bootstrap.get_engine())
     assert len(stored) == len(read_announcements_csv(FIXTURE))
+
+
+def test_a_scope_change_builds_its_view_from_the_cached_resolution(configured_env, monkeypatch):
+    """Every scope is resolved once per as-of date: choosing a scope filters that
+    resolution (no second resolve); the view then holds that scope only. A new as-of
+    date resolves again."""
+    bootstrap.get_engine()
+    resolved: list[object] = []
+    original = state.resolve
+
+    def counted(frame, as_of=None, fx=None, include=None) -> Resolution:
+        resolved.append(as_of)
+        return original(frame, as_of, fx, include)
+
+    monkeypatch.setattr(state, "resolve", counted)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["as_of"] = "2026-03-01"
+    at.run()
+    assert len(resolved) == 1
+    at.sidebar.multiselect(key="f_scopes").set_value(["data_centers"])
+    at.run()
+    assert not at.exception
+    assert len(resolved) == 1
+    view = at.session_state[state._CTX].view
+    assert set(view.by_basis["scope"]) == {"data_centers"}
+    at.sidebar.text_input(key="f_as_of_text").set_value("2025-06-30")
+    at.run()
+    assert [str(d) for d in resolved] == ["2026-03-01", "2025-06-30"]

@@ -24,7 +24,7 @@ Everything is vectorized with numpy: no Python loop runs per announcement or mon
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 
@@ -153,6 +153,13 @@ def with_usd(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.DataFrame:
     return out
 
 
+def _missing_rate_warnings(frame: pd.DataFrame, positions: np.ndarray) -> list[str]:
+    """:func:`_fx_warnings` of the announcements at ``positions`` (no rate)."""
+    if len(positions) == 0:
+        return []
+    return _fx_warnings(frame.iloc[positions].assign(fx_rate=np.nan))
+
+
 def _fx_warnings(usd: pd.DataFrame) -> list[str]:
     missing = usd[usd["fx_rate"].isna()]
     return [
@@ -222,9 +229,10 @@ def _lookup(
 
 def _resolve(
     frame: pd.DataFrame, as_of: date, fx: FxTable | None, include: Inclusion
-) -> tuple[_Resolved, list[str]]:
+) -> tuple[_Resolved, np.ndarray]:
     """Rules 1-3 on arrays: known and not superseded, in USD, spread over months and
-    resolved so each (company, scope, kind, month) keeps one statement."""
+    resolved so each (company, scope, kind, month) keeps one statement. Also returns
+    the positions of the announcements left out for a missing FX rate."""
     fx = fx or default_fx()
     announced_all = _announced(frame).to_numpy()
     known = announced_all <= np.datetime64(pd.Timestamp(as_of))
@@ -246,10 +254,8 @@ def _resolve(
     if is_actual.any():
         rate = np.where(is_actual, fx.average_rates(currencies, first, last), rate)
     has_rate = ~np.isnan(rate)
-    warnings: list[str] = []
+    missing = positions[~has_rate]
     if not has_rate.all():
-        missing = frame.iloc[positions[~has_rate]].assign(fx_rate=np.nan)
-        warnings = _fx_warnings(missing)
         keep_rows = np.flatnonzero(has_rate)
         positions, first, last = positions[keep_rows], first[keep_rows], last[keep_rows]
         rate, is_actual = rate[keep_rows], is_actual[keep_rows]
@@ -310,7 +316,7 @@ def _resolve(
         low=low_kept,
         high=high_kept,
     )
-    return resolved, warnings
+    return resolved, missing
 
 
 def _resolution_order(
@@ -407,8 +413,8 @@ def monthly_rows(
 ) -> tuple[pd.DataFrame, list[str]]:
     """One row per announcement and covered month for announcements known at ``as_of``
     and not superseded, resolved so each (company, scope, kind, month) keeps one."""
-    resolved, warnings = _resolve(frame, as_of, fx, include or Inclusion())
-    return _monthly_frame(frame, resolved), warnings
+    resolved, missing = _resolve(frame, as_of, fx, include or Inclusion())
+    return _monthly_frame(frame, resolved), _missing_rate_warnings(frame, missing)
 
 
 def _settle(
@@ -741,17 +747,49 @@ def _fast_view(frame: pd.DataFrame, r: _Resolved) -> tuple[pd.DataFrame, pd.Data
     return by_basis, headline
 
 
-def annual_view(
+@dataclass(frozen=True)
+class Resolution:
+    """Rules 1-3 at one as-of date, for every scope: the part of a view that costs
+    (most of its time at 100k announcements), from which :func:`view_of` builds the
+    view of any scopes. No rule crosses scopes, except an explicit ``supersedes``,
+    which holds whatever scopes are shown: a superseded announcement counts for no
+    month even when its successor's scope is filtered out of the view."""
+
+    frame: pd.DataFrame  # the announcements' COLUMNS
+    as_of: date
+    fx: FxTable | None
+    include: Inclusion
+    resolved: _Resolved
+    missing: np.ndarray  # positions left out for a missing FX rate
+
+
+def resolve(
     frame: pd.DataFrame,
     as_of: date | None = None,
     fx: FxTable | None = None,
     include: Inclusion | None = None,
-) -> AnnualView:
-    """Annual USD per company and calendar year from announcements (see module doc)."""
+) -> Resolution:
+    """Resolve announcements at ``as_of`` (every scope) for :func:`view_of`."""
     as_of = as_of or date.today()
     include = include or Inclusion()
     frame = frame[list(COLUMNS)]
-    resolved, warnings = _resolve(frame, as_of, fx, include)
+    resolved, missing = _resolve(frame, as_of, fx, include)
+    return Resolution(frame, as_of, fx, include, resolved, missing)
+
+
+def _only_scopes(frame: pd.DataFrame, r: _Resolved, scopes: tuple[str, ...]) -> _Resolved:
+    """The month rows of statements in ``scopes`` (per-statement arrays are shared)."""
+    shown = frame["scope"].isin(scopes).to_numpy()[r.positions]
+    rows = shown[r.src]
+    return replace(r, src=r.src[rows], month=r.month[rows], low=r.low[rows], high=r.high[rows])
+
+
+def view_of(resolution: Resolution, scopes: tuple[str, ...] = ()) -> AnnualView:
+    """The annual view of ``scopes`` (all when empty) from a :class:`Resolution`."""
+    frame, resolved, missing = resolution.frame, resolution.resolved, resolution.missing
+    if scopes:
+        resolved = _only_scopes(frame, resolved, scopes)
+        missing = missing[frame["scope"].isin(scopes).to_numpy()[missing]]
     fast = _fast_view(frame, resolved)
     if fast is not None:
         by_basis, headline = fast
@@ -761,14 +799,37 @@ def annual_view(
     countries = frame.drop_duplicates("company").set_index("company")["country"]
     headline.insert(1, "country", headline["company"].map(countries))
     by_basis.insert(1, "country", by_basis["company"].map(countries))
-    monthly = partial(_rebuild_monthly, frame, as_of, fx, include)
-    return AnnualView(headline, by_basis, monthly, as_of, warnings)
+    # Rebuilt from the frame when asked for, so a cached view does not keep the month
+    # arrays (or the resolution) alive.
+    r = resolution
+    monthly = partial(_rebuild_monthly, frame, r.as_of, r.fx, r.include, scopes)
+    warnings = _missing_rate_warnings(frame, missing)
+    return AnnualView(headline, by_basis, monthly, r.as_of, warnings)
+
+
+def annual_view(
+    frame: pd.DataFrame,
+    as_of: date | None = None,
+    fx: FxTable | None = None,
+    include: Inclusion | None = None,
+    scopes: tuple[str, ...] = (),
+) -> AnnualView:
+    """Annual USD per company and calendar year from announcements (see module doc), of
+    ``scopes`` only when given."""
+    return view_of(resolve(frame, as_of, fx, include), scopes)
 
 
 def _rebuild_monthly(
-    frame: pd.DataFrame, as_of: date, fx: FxTable | None, include: Inclusion
+    frame: pd.DataFrame,
+    as_of: date,
+    fx: FxTable | None,
+    include: Inclusion,
+    scopes: tuple[str, ...],
 ) -> pd.DataFrame:
-    return _monthly_frame(frame, _resolve(frame, as_of, fx, include)[0])
+    resolved = _resolve(frame, as_of, fx, include)[0]
+    if scopes:
+        resolved = _only_scopes(frame, resolved, scopes)
+    return _monthly_frame(frame, resolved)
 
 
 def _frame_view(monthly: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -17,7 +17,7 @@ from datetime import date
 import pandas as pd
 
 from tracker.fx import FxTable
-from tracker.normalize import COLUMNS, AnnualView, Inclusion, annual_view
+from tracker.normalize import AnnualView, Inclusion, annual_view
 from tracker.vocab import Measure, Scope
 
 
@@ -125,12 +125,10 @@ def filter_announcements(frame: pd.DataFrame, query: ViewQuery) -> pd.DataFrame:
 
 def compute_view(frame: pd.DataFrame, query: ViewQuery, fx: FxTable | None = None) -> AnnualView:
     """The annual view of ``query``'s scopes, before company, country and year filters
-    (which do not change any figure, so the dashboard caches this part)."""
-    if query.scopes:
-        # Only the columns the view reads are copied (and kept by the view).
-        frame = frame[list(COLUMNS)]
-        frame = frame[frame["scope"].isin(query.scopes)]
-    return annual_view(frame, query.as_of, fx, query.inclusion)
+    (which do not change any figure, so the dashboard caches this part). Scopes are
+    chosen after resolving (:class:`tracker.normalize.Resolution`), so a superseded
+    announcement stays out whatever scopes are shown."""
+    return annual_view(frame, query.as_of, fx, query.inclusion, query.scopes)
 
 
 def run(frame: pd.DataFrame, query: ViewQuery, fx: FxTable | None = None) -> ViewResult:
