@@ -138,6 +138,7 @@ def has_write_controls(at: AppTest) -> bool:
         or "Add announcement" in buttons
         or at.get("file_uploader")
         or any(s.key == "edit_id" for s in at.selectbox)
+        or any(t.label == "Edit one" for t in at.tabs)  # the Announcements page's
     )
 
 
@@ -192,6 +193,8 @@ def test_localhost_has_write_controls(local, page: str):
 def test_anonymous_writes_when_allowed_are_recorded_as_anonymous(public, monkeypatch):
     monkeypatch.setenv("CAPEX_ALLOW_ANONYMOUS_WRITES", "1")
     at = run_page("announcements")
+    at.session_state["announcements_tab"] = "Edit one"
+    at.run()
     at.selectbox(key="edit_id").set_value(5)
     at.run()
     at.text_area(key="edit_5_1_notes").set_value("checked anonymously")
@@ -217,6 +220,8 @@ def test_signed_in_editor_writes_under_their_email(signed_in_setup, monkeypatch)
     at = run_page("announcements")
     assert "Sign out" in [b.label for b in at.sidebar.button]
     assert any("alice@example.com" in unescape(c.value) for c in at.sidebar.caption)
+    at.session_state["announcements_tab"] = "Edit one"
+    at.run()
     at.selectbox(key="edit_id").set_value(5)
     at.run()
     at.text_area(key="edit_5_1_notes").set_value("checked by alice")

@@ -52,7 +52,7 @@ def _edit_grid_cell(page, row: int, x: float, text: str) -> None:
     """Type into one cell of the Announcements grid (a canvas, so by position): double-
     click the cell of data row ``row`` (0-based) at ``x`` pixels from the grid's left
     edge, replace its text and press Enter."""
-    grid = page.locator('[data-testid="stDataFrame"]').nth(1)
+    grid = page.locator('[data-testid="stDataFrame"]').first  # the grid's own tab
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     assert box is not None
@@ -183,7 +183,8 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         # the amount_high column sits about 610 px from the grid's left edge (see the
         # screenshot page-announcements-grid-saved.png).
         page.goto(
-            f"{server}/announcements?as_of=2026-03-01&companies=Microsoft",
+            f"{server}/announcements?as_of=2026-03-01&companies=Microsoft"
+            "&announcements_tab=Edit+in+a+grid",
             wait_until="domcontentloaded",
         )
         settled(page, PAGES["announcements"])

@@ -136,7 +136,10 @@ def test_sign_in_edit_and_the_history_names_the_signed_in_user(signed_in_server:
         sidebar.get_by_text("Signed in as alice@example.com").wait_for(timeout=60_000)
 
         # Edit an announcement: the notes of the first one in the list.
-        page.goto(f"{app}/announcements?as_of=2026-03-01", wait_until="domcontentloaded")
+        page.goto(
+            f"{app}/announcements?as_of=2026-03-01&announcements_tab=Edit+one",
+            wait_until="domcontentloaded",
+        )
         settled(page, "Announcements", draw_ms=500)
         page.get_by_role("button", name="Save changes").wait_for(timeout=60_000)
         assert page.get_by_text("Sign in (in the sidebar)").count() == 0

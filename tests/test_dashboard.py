@@ -288,8 +288,15 @@ def test_unreadable_link_opens_the_default_view(dash_env):
 
 
 def test_comparison_table_sources_and_basis(app: AppTest):
+    """One tab at a time: the table with its three exports, the sources with theirs,
+    the basis table with its own."""
     open_page(app, "comparison")
-    table, sources, basis = frames(app)[:3]
+    (table,) = frames(app)
+    assert len(app.get("download_button")) == 3  # CSV, annual CSV and Excel
+    (sources,) = frames(open_tab(app, "comparison_tab", "Sources"))
+    assert len(app.get("download_button")) == 1
+    (basis,) = frames(open_tab(app, "comparison_tab", "Pledge, guidance and actual"))
+    assert len(app.get("download_button")) == 1
     # The Styler's data: companies with a measure column and 2025 values.
     data = table.data if hasattr(table, "data") else table
     row = data.set_index("company").loc["Oracle"]
@@ -297,8 +304,6 @@ def test_comparison_table_sources_and_basis(app: AppTest):
     assert {"Apple", "Stargate"}.isdisjoint(set(data["company"]))
     assert {"source", "announcement_id"} <= set(sources.columns)
     assert {"pledge", "guidance", "actual"} <= set(basis.columns)
-    # CSV, annual CSV and Excel of the comparison; CSV of the sources and the basis table.
-    assert len(app.get("download_button")) == 5
 
 
 def test_programmes_page_holds_apple_and_stargate(app: AppTest):
@@ -307,8 +312,8 @@ def test_programmes_page_holds_apple_and_stargate(app: AppTest):
     why = table.set_index("id")["why"]
     assert why[30] == "not capex (investment programme)"  # Apple
     assert why[29].startswith("joint venture")  # Stargate
-    open_page(app, "comparison")
-    assert {"Apple", "Stargate"}.isdisjoint(set(frames(app)[1]["company"]))
+    open_tab(open_page(app, "comparison"), "comparison_tab", "Sources")
+    assert {"Apple", "Stargate"}.isdisjoint(set(frames(app)[0]["company"]))
 
 
 def open_tab(at: AppTest, key: str, tab: str) -> AppTest:
@@ -412,7 +417,7 @@ def test_methodology_page(app: AppTest):
 
 
 def _edit(at: AppTest, announcement_id: int) -> tuple[AppTest, int]:
-    open_page(at, "announcements")
+    open_tab(open_page(at, "announcements"), "announcements_tab", "Edit one")
     at.selectbox(key="edit_id").set_value(announcement_id)
     ok(at.run())
     found = (re.search(r"version (\d+)", unescape(c.value)) for c in at.main.caption)
@@ -552,8 +557,23 @@ def test_user_text_is_not_rendered_as_markdown(app: AppTest):
     assert "\\[click\\]\\(https" in shown  # escaped: shown as typed, not as a link
 
 
-def test_grid_edits_rows_and_shows_errors_per_row(app: AppTest):
+def test_announcements_draw_one_tab_at_a_time(app: AppTest):
+    """The list first (31 fixture rows, newest first: #21, Amazon's 2026 guidance of
+    2026-02-05); the grid and the form only when their tab is open."""
     at = open_page(app, "announcements")
+    assert [t.label for t in at.tabs] == ["List", "Edit in a grid", "Edit one"]
+    (listed,) = frames(at)
+    assert len(listed) == 31 and listed.iloc[0]["id"] == 21
+    assert not at.data_editor and not any(s.key == "edit_id" for s in at.selectbox)
+    open_tab(at, "announcements_tab", "Edit in a grid")
+    assert len(at.data_editor) == 1
+    assert "announcements_table" not in [d.key for d in at.dataframe]
+    open_tab(at, "announcements_tab", "Edit one")
+    assert not at.data_editor and at.selectbox(key="edit_id").value == 21
+
+
+def test_grid_edits_rows_and_shows_errors_per_row(app: AppTest):
+    at = open_tab(open_page(app, "announcements"), "announcements_tab", "Edit in a grid")
     editor = at.data_editor[0]
     table = editor.value
     assert {"id", "company", "version", "amount_low", "notes"} <= set(table.columns)

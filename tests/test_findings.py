@@ -71,6 +71,8 @@ def test_a_date_after_today_cannot_be_picked(configured_env, monkeypatch):
 def test_edit_form_dates_start_at_the_stored_date(configured_env, monkeypatch):
     monkeypatch.setattr(auth, "server_address", lambda: "127.0.0.1")
     at = _page("announcements")
+    at.session_state["announcements_tab"] = "Edit one"
+    at.run()
     at.selectbox(key="edit_id").set_value(5)
     at.run()
     picker = at.date_input(key="edit_5_1_announced_on")

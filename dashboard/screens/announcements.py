@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import auth, forms, state
@@ -26,6 +27,7 @@ SEEN = "announcements_seen_version"  # {id: version the edit form was opened at}
 # The list and the form's choice show at most this many announcements (the newest that
 # match the company and country filters): labelling and sending 100k rows takes seconds.
 MAX_LISTED = 1_000
+TABS = ("List", "Edit in a grid", "Edit one")
 
 
 def _flash() -> None:
@@ -38,7 +40,6 @@ def _grid(ctx: state.Context) -> None:
     """The editable fields of the listed rows (company and country filters, newest
     first, at most grid.MAX_ROWS) in a grid; changed rows are saved one by one with the
     version the grid was opened at, and each row's error is shown with it."""
-    st.subheader("Edit in a grid")
     shown = filter_rows(ctx.announcements, replace(ctx.query, years=None))
     table = grid.grid_frame(shown)
     note = "Double-click a cell to change it, then save the changed rows."
@@ -90,7 +91,7 @@ def _grid(ctx: state.Context) -> None:
 
 
 def render(ctx: state.Context) -> None:
-    state.header(ctx, "Announcements", "Every live announcement; pick one below to edit it.")
+    state.header(ctx, "Announcements", "Every live announcement; edit them in the tabs.")
     _flash()
     frame = ctx.announcements
     if frame.empty:
@@ -101,6 +102,29 @@ def render(ctx: state.Context) -> None:
     # Revision links of the listed rows, from their revision groups only.
     linked = views.with_revisions(views.revision_related(frame, newest["id"]))
     listed = linked.set_index("id").loc[newest["id"]].reset_index()
+    if not ctx.access.can_write:
+        _list(frame, matching, listed)
+        auth.read_only_notice(ctx.access)
+        return
+    # One tab at a time: the list, the grid and the form each draw a large element, and
+    # the page took 0.8 s to open at 100k with all three. The open tab is in the link
+    # (``?announcements_tab=Edit+one``).
+    tabs = st.tabs(list(TABS), key="announcements_tab", on_change="rerun", bind="query-params")
+    if tabs[0].open:
+        with tabs[0]:
+            _list(frame, matching, listed)
+    if tabs[1].open:
+        with tabs[1]:
+            _grid(ctx)
+    if tabs[2].open:
+        with tabs[2]:
+            _edit_one(ctx, frame, listed)
+            _deleted(ctx)
+
+
+def _list(frame: pd.DataFrame, matching: pd.DataFrame, listed: pd.DataFrame) -> None:
+    """The newest matching announcements with their revision links, and a download of
+    every announcement."""
     if len(listed) < len(matching):
         st.caption(
             f"The newest {len(listed):,} of {len(matching):,} announcements matching the "
@@ -136,12 +160,10 @@ def render(ctx: state.Context) -> None:
         on_click="ignore",  # a download does not rerun the page
     )
 
-    if not ctx.access.can_write:
-        auth.read_only_notice(ctx.access)
-        return
-    _grid(ctx)
 
-    st.subheader("Edit one announcement in a form")
+def _edit_one(ctx: state.Context, frame: pd.DataFrame, listed: pd.DataFrame) -> None:
+    """One listed announcement in a form (saved with the version it was opened at), and
+    its deletion."""
     if listed.empty:
         state.show_empty("No announcements match the company and country filters.")
         return
@@ -221,6 +243,9 @@ def render(ctx: state.Context) -> None:
                     state.context().reload()
                     st.rerun()
 
+
+def _deleted(ctx: state.Context) -> None:
+    """Deleted announcements, each restorable."""
     deleted = queries.announcements_frame(ctx.engine, only_deleted=True)
     if not deleted.empty:
         with st.expander(f"Deleted announcements ({len(deleted)})"):

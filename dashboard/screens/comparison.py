@@ -11,6 +11,8 @@ from tracker import exports
 from tracker.views import basis_table, comparison_table, coverage_table, sources_table
 from tracker.vocab import Kind, Scope
 
+TABS = ("By year", "Sources", "Pledge, guidance and actual")
+
 
 def _exports(ctx: state.Context) -> None:
     """The comparison and annual tables as sent: CSV with a header block naming the view,
@@ -66,6 +68,17 @@ def render(ctx: state.Context) -> None:
     if ctx.headline.empty:
         state.show_empty("No capex figures match these filters.")
         return
+    # One tab at a time: each is a large table (the three together took 0.7 s to open
+    # at 100k). The open tab is in the link (``?comparison_tab=Sources``).
+    tabs = st.tabs(list(TABS), key="comparison_tab", on_change="rerun", bind="query-params")
+    for tab, draw in zip(tabs, (_by_year, _sources, _by_basis), strict=True):
+        if tab.open:
+            with tab:
+                draw(ctx)
+
+
+def _by_year(ctx: state.Context) -> None:
+    """Companies by calendar year (partial years greyed), with the exports."""
     table = comparison_table(ctx.headline, ctx.measure)
     coverage = coverage_table(ctx.headline)
     st.dataframe(
@@ -77,7 +90,9 @@ def render(ctx: state.Context) -> None:
     )
     _exports(ctx)
 
-    st.subheader("Where each figure comes from")
+
+def _sources(ctx: state.Context) -> None:
+    """Where each figure comes from: the announcement behind each company-year."""
     sources = sources_table(ctx.headline, ctx.announcements)
     sources = sources[
         [
@@ -107,7 +122,9 @@ def render(ctx: state.Context) -> None:
     )
     state.download(sources, "capex-sources.csv")
 
-    st.subheader("Pledge, guidance and actual side by side")
+
+def _by_basis(ctx: state.Context) -> None:
+    """Pledge, guidance and actual of each company, scope and year side by side."""
     st.caption(
         "Never added together: each column is one kind of statement for the same company, "
         "scope and year."
