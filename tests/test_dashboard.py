@@ -29,6 +29,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard import state
 from tracker import bootstrap, queries, service
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -304,6 +305,25 @@ def test_comparison_table_sources_and_basis(app: AppTest):
     assert {"Apple", "Stargate"}.isdisjoint(set(data["company"]))
     assert {"source", "announcement_id"} <= set(sources.columns)
     assert {"pledge", "guidance", "actual"} <= set(basis.columns)
+
+
+def test_comparison_shows_the_largest_companies_and_exports_all(dash_env, monkeypatch):
+    """Over the cap the table keeps the largest companies by their figures added over
+    the years (as of 2026-03-01, mid: Amazon 52.7 + 83.0 + 125.0 + 200.0 = 460.7,
+    Alphabet 52.5 + 91.5 + 180.0 = 324.0, Meta 39.2 + 72.2 + 125.0 = 236.4, then
+    Microsoft 167.0), alphabetically, and says so; the view the downloads export still
+    holds all seven."""
+    from dashboard import tables
+
+    monkeypatch.setattr(tables, "MAX_COMPARED", 3)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["as_of"] = AS_OF
+    open_page(ok(at.run()), "comparison")
+    (table,) = frames(at)
+    data = table.data if hasattr(table, "data") else table
+    assert list(data["company"]) == ["Alphabet", "Amazon", "Meta"]
+    assert "The 3 largest of 7 companies" in texts(at)
+    assert at.session_state[state._CTX].headline["company"].nunique() == 7
 
 
 def test_programmes_page_holds_apple_and_stargate(app: AppTest):

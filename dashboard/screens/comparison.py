@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import state
-from dashboard.tables import greyed_partial_years
+from dashboard import state, tables
 from tracker import exports
 from tracker.views import basis_table, comparison_table, coverage_table, sources_table
 from tracker.vocab import Kind, Scope
@@ -78,11 +77,23 @@ def render(ctx: state.Context) -> None:
 
 
 def _by_year(ctx: state.Context) -> None:
-    """Companies by calendar year (partial years greyed), with the exports."""
-    table = comparison_table(ctx.headline, ctx.measure)
-    coverage = coverage_table(ctx.headline)
+    """Companies by calendar year (partial years greyed), with the exports (which hold
+    every company)."""
+    headline = ctx.headline
+    totals = headline.groupby("company")[ctx.measure].sum()
+    shown = tables.MAX_COMPARED
+    if len(totals) > shown:
+        largest = totals.nlargest(shown).index
+        headline = headline[headline["company"].isin(largest)]
+        st.caption(
+            f"The {shown} largest of {len(totals):,} companies (by their figures added "
+            "over the years shown); filter by company for the others. The downloads hold "
+            "every company."
+        )
+    table = comparison_table(headline, ctx.measure)
+    coverage = coverage_table(headline)
     st.dataframe(
-        greyed_partial_years(table, coverage),
+        tables.greyed_partial_years(table, coverage),
         hide_index=True,
         column_config={"company": "Company", "measure": "Measure"},
         key="comparison_table",
