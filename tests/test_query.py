@@ -106,9 +106,38 @@ def test_announcements_load_in_blocks_like_one_frame(seeded_engine, monkeypatch)
                 "(SELECT max(id) FROM announcement)"
             )
         )
-    whole = queries.announcements_frame(seeded_engine)
-    assert whole["external_key"].notna().sum() == 1
-    monkeypatch.setattr(queries, "_LOAD_ROWS", 4)
-    blocks = queries.announcements_frame(seeded_engine)
+    with seeded_engine.connect() as conn:  # a Connection reads row by row
+        whole = queries.announcements_frame(conn)
+        assert whole["external_key"].notna().sum() == 1
+        monkeypatch.setattr(queries, "_LOAD_ROWS", 4)
+        blocks = queries.announcements_frame(conn)
     assert len(whole) > 8
     pd.testing.assert_frame_equal(blocks, whole)
+
+
+def test_columnar_load_gives_the_rows_frame(seeded_engine):
+    """On PostgreSQL the Arrow reader (an Engine's whole-table load) gives the frame the
+    DB-API path gives, values and column types, with a text column NULL until the last
+    row and deleted rows; and it really reads (no silent fall back to the rows)."""
+    from sqlalchemy import text
+
+    from tracker import columnar, queries, service
+
+    with seeded_engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE announcement SET external_key = 'sec:test' WHERE id = "
+                "(SELECT max(id) FROM announcement)"
+            )
+        )
+    service.delete_announcement(seeded_engine, 5, "tester", "test")
+    sql = queries._literal_sql(queries._announcement_select(False, False), seeded_engine.dialect)
+    # PostgreSQL reads columns; SQLite stays on Python's sqlite3 (tracker.columnar).
+    on_postgres = seeded_engine.dialect.name == "postgresql"
+    assert (columnar.read_frame(seeded_engine, sql) is not None) == on_postgres
+    for options in ({}, {"include_deleted": True}, {"only_deleted": True}):
+        arrow = queries.announcements_frame(seeded_engine, **options)
+        with seeded_engine.connect() as conn:
+            rows = queries.announcements_frame(conn, **options)
+        pd.testing.assert_frame_equal(arrow, rows)
+    assert list(arrow["id"]) == [5] and arrow["deleted_by"].iloc[0] == "tester"

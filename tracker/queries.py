@@ -2,8 +2,10 @@
 
 Each function takes an Engine or an open Connection, so a writer can read inside its own
 transaction (and see its own lock) while the dashboard simply passes the engine.
-Announcements are fetched through the DBAPI cursor, skipping per-value type conversion:
-this runs on every dashboard load and must stay fast at 100k rows.
+Announcements are fetched from PostgreSQL as Arrow columns (:mod:`tracker.columnar`),
+and otherwise (SQLite, or inside a writer's transaction) through the DB-API cursor,
+skipping per-value type conversion: this runs on every dashboard load and must stay
+fast at 100k rows.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, func, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlmodel import col
 
+from tracker import columnar
 from tracker.models import Announcement, AnnouncementChange, Company, FilingMetric
 from tracker.schema import COLUMNS
 
@@ -105,12 +108,27 @@ def announcements_frame(
     stmt = _announcement_select(include_deleted, only_deleted)
     if ids is not None:
         stmt = stmt.where(col(Announcement.id).in_([int(i) for i in ids]))
+    frame = None
+    if isinstance(bind, Engine) and ids is None:
+        # Whole-table loads (the dashboard's) as Arrow columns; a writer's reads inside
+        # its own transaction (a Connection) and single rows stay on the DB-API.
+        frame = columnar.read_frame(bind, _literal_sql(stmt, bind.dialect))
+    if frame is None:
+        frame = _fetch_rows(bind, stmt)
+    return _typed(frame)
+
+
+def _literal_sql(stmt: Select[Any], dialect: Dialect) -> str:
+    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _fetch_rows(bind: Bind, stmt: Select[Any]) -> pd.DataFrame:
+    """The statement's rows through the DB-API cursor, in blocks."""
     with connect(bind) as conn:
-        sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         # Plain DBAPI tuples: pandas probes SQLAlchemy Row objects attribute by attribute.
         cursor = conn.connection.cursor()
         try:
-            cursor.execute(sql)
+            cursor.execute(_literal_sql(stmt, conn.dialect))
             names = [d[0] for d in cursor.description]
             # In blocks: the driver's Python objects for 100k rows at once (dates,
             # strings) made the peak, and the memory the process keeps after it,
@@ -118,36 +136,53 @@ def announcements_frame(
             parts = []
             while rows := cursor.fetchmany(_LOAD_ROWS):
                 parts.append(pd.DataFrame(rows, columns=names))
-            if len(parts) > 1:
-                # A block whose text column was all NULL left it untyped: infer again,
-                # as one frame of every row would have.
-                frame = pd.concat(parts, ignore_index=True).infer_objects()
-            else:
-                frame = parts[0] if parts else pd.DataFrame(columns=names)
         finally:
             cursor.close()
-    for column in ("period_start", "period_end", "announced_on"):
+    if len(parts) > 1:
+        # A block whose text column was all NULL left it untyped: infer again, as one
+        # frame of every row would have.
+        return pd.concat(parts, ignore_index=True).infer_objects()
+    return parts[0] if parts else pd.DataFrame(columns=names)
+
+
+# Column types of an announcements frame, whichever way its rows were read: text is
+# ``str`` (missing: NaN), except these four, where missing is "".
+_DATES = ("period_start", "period_end", "announced_on")
+_TIMESTAMPS = ("created_at", "updated_at", "deleted_at")
+_INTEGERS = ("id", "fy_end_month", "version")
+_FLOATS = ("amount_low", "amount_high")
+_BLANK_WHEN_MISSING = ("notes", "ticker", "cik", "venture_partners")
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in _DATES:
         frame[column] = _as_datetime(frame[column])
-    for column in ("created_at", "updated_at", "deleted_at"):
+    for column in _TIMESTAMPS:
         if column in frame:
             frame[column] = _as_datetime(frame[column], utc=True)
-    for column in ("amount_low", "amount_high"):
+    for column in _FLOATS:
         frame[column] = frame[column].astype(float)
-    for column in ("id", "fy_end_month", "version"):
+    for column in _INTEGERS:
         frame[column] = frame[column].astype("int64")
     frame["supersedes"] = frame["supersedes"].astype("Int64")
-    for column in ("notes", "ticker", "cik", "venture_partners"):
+    typed = {*_DATES, *_TIMESTAMPS, *_INTEGERS, *_FLOATS, "supersedes"}
+    for column in frame.columns:
+        if column not in typed:
+            frame[column] = frame[column].astype("str")
+    for column in _BLANK_WHEN_MISSING:
         frame[column] = frame[column].fillna("")
     return frame
 
 
 def _as_datetime(values: pd.Series, utc: bool = False) -> pd.Series:
-    """Dates arrive as ISO text from SQLite and as date objects from PostgreSQL."""
+    """Dates arrive as ISO text from SQLite and as dates from PostgreSQL; microseconds
+    either way (the Arrow reader gives milliseconds for dates)."""
     present = values.dropna()
     is_text = not present.empty and isinstance(present.iloc[0], str)
     if utc:
-        return pd.to_datetime(values, utc=True, format="ISO8601" if is_text else None)
-    return pd.to_datetime(values, format="%Y-%m-%d" if is_text else None)
+        parsed = pd.to_datetime(values, utc=True, format="ISO8601" if is_text else None)
+        return parsed.astype("datetime64[us, UTC]")
+    return pd.to_datetime(values, format="%Y-%m-%d" if is_text else None).astype("datetime64[us]")
 
 
 def data_version(bind: Bind) -> tuple[int, str, int | None]:
