@@ -255,6 +255,20 @@ def test_missing_fx_month_leaves_the_figure_out_with_a_warning():
     assert len(view.warnings) == 1 and "No FX rate for CNY" in view.warnings[0]
 
 
+def test_a_missing_rate_warns_only_in_views_of_its_scope():
+    """Alibaba's pledge (AI infrastructure, CNY, no 2025 rate) is left out with a
+    warning in every view that shows its scope, and in none that does not."""
+    fx = fx_table({"CNY": {2024: 7.0}, "USD": {2025: 1.0}})
+    frame = announcement_frame(rows(ALIBABA, {"company": "Meta"}), fx)
+    every = annual_view(frame, TODAY, fx)
+    own = annual_view(frame, TODAY, fx, scopes=("ai_infrastructure",))
+    other = annual_view(frame, TODAY, fx, scopes=("total_capex",))
+    assert len(every.warnings) == 1 and "No FX rate for CNY" in every.warnings[0]
+    assert own.warnings == every.warnings
+    assert other.warnings == []
+    assert headline(other, "Meta", 2025)["mid"] == pytest.approx(62.5)
+
+
 AMAZON_TOTAL = {
     "company": "Amazon",
     "period": "2026",

@@ -5,8 +5,12 @@ opens it first."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
@@ -16,7 +20,8 @@ from tracker import bootstrap, queries
 from tracker.csv_io import read_announcements_csv
 from tracker.normalize import Resolution
 
-APP = str(state.__file__).replace("state.py", "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard" / "app.py")
 
 
 def test_warm_up_loads_once_for_the_first_session(configured_env, monkeypatch):
@@ -66,10 +71,11 @@ def test_a_new_database_is_seeded_once_by_concurrent_openers(configured_env, mon
     monkeypatch.setattr(bootstrap, "is_empty", slow_is_empty)
     bootstrap._engine_for.cache_clear()
     errors: list[BaseException] = []
+    engines: list[object] = []
 
     def open_it() -> None:
         try:
-            bootstrap.get_engine()
+            engines.append(bootstrap.get_engine())
         except BaseException as error:
             errors.append(error)
 
@@ -79,6 +85,7 @@ def test_a_new_database_is_seeded_once_by_concurrent_openers(configured_env, mon
     for thread in threads:
         thread.join()
     assert errors == []
+    assert len(engines) == 2 and engines[0] is engines[1]  # opened (and seeded) once
     stored = queries.announcements_frame(bootstrap.get_engine())
     assert len(stored) == len(read_announcements_csv(FIXTURE))
 
@@ -109,3 +116,30 @@ def test_a_scope_change_builds_its_view_from_the_cached_resolution(configured_en
     at.sidebar.text_input(key="f_as_of_text").set_value("2025-06-30")
     at.run()
     assert [str(d) for d in resolved] == ["2026-03-01", "2025-06-30"]
+
+
+def test_the_served_app_starts_the_warm_up_as_the_server_starts(tmp_path):
+    """dashboard/serve.py's lifespan hook (what the server runs on start) calls
+    state.warm_up in a thread. In a process of its own: an st.App pins the process's
+    script folder."""
+    script = (
+        "import asyncio, threading\n"
+        "from dashboard import serve, state\n"
+        "called = threading.Event()\n"
+        "state.warm_up = lambda: called.set()\n"
+        "async def main():\n"
+        "    async with serve._lifespan(serve.app):\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+        "assert isinstance(serve.app, serve.st.App)\n"
+        "print('warmed' if called.wait(30) else 'not warmed')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.stdout.strip() == "warmed", done.stderr

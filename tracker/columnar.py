@@ -18,9 +18,24 @@ from __future__ import annotations
 import logging
 
 import pandas as pd
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
 _LOG = logging.getLogger(__name__)
+
+
+def conninfo(url: URL) -> str:
+    """libpq's connection string for a SQLAlchemy URL: every part and query option
+    (``sslmode``, ``options=-c ...``) as psycopg would pass them, quoted for libpq."""
+    from psycopg.conninfo import make_conninfo
+
+    parts = url.translate_connect_args(username="user", database="dbname")
+    options = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()}
+    return make_conninfo(**{k: str(v) for k, v in parts.items()}, **options)
+
+
+# Databases whose columnar read failed once in this process: they are read row by row
+# from then on, so an unreachable server costs one failed connection, not two per load.
+_FAILED: set[str] = set()
 
 
 def read_frame(engine: Engine, sql: str) -> pd.DataFrame | None:
@@ -30,17 +45,20 @@ def read_frame(engine: Engine, sql: str) -> pd.DataFrame | None:
     problem in its own words)."""
     if engine.url.get_backend_name() != "postgresql":
         return None
-    uri = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    target = conninfo(engine.url)
+    if target in _FAILED:
+        return None
     try:
         import adbc_driver_postgresql.dbapi
 
-        with adbc_driver_postgresql.dbapi.connect(uri) as conn, conn.cursor() as cursor:
+        with adbc_driver_postgresql.dbapi.connect(target) as conn, conn.cursor() as cursor:
             cursor.execute(sql)
             table = cursor.fetch_arrow_table()
     except Exception:
-        # Not the reader's concern (the rows come all the same, row by row): for the
-        # log, at debug level.
-        _LOG.debug("columnar read failed; reading row by row", exc_info=True)
+        # The rows come all the same, row by row (which reports a real database problem
+        # in one sentence): for the log, not in front of the reader.
+        _FAILED.add(target)
+        _LOG.info("columnar read failed, reading row by row from now on", exc_info=True)
         return None
     frame: pd.DataFrame = table.to_pandas()
     return frame

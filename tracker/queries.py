@@ -109,9 +109,10 @@ def announcements_frame(
     if ids is not None:
         stmt = stmt.where(col(Announcement.id).in_([int(i) for i in ids]))
     frame = None
-    if isinstance(bind, Engine) and ids is None:
-        # Whole-table loads (the dashboard's) as Arrow columns; a writer's reads inside
-        # its own transaction (a Connection) and single rows stay on the DB-API.
+    if isinstance(bind, Engine) and ids is None and not (include_deleted or only_deleted):
+        # The live table (the dashboard's load) as Arrow columns; a writer's reads inside
+        # its own transaction (a Connection), single rows and the few deleted ones stay
+        # on the DB-API (and its connection pool).
         frame = columnar.read_frame(bind, _literal_sql(stmt, bind.dialect))
     if frame is None:
         frame = _fetch_rows(bind, stmt)

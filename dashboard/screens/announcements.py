@@ -42,7 +42,10 @@ def _grid(ctx: state.Context) -> None:
     version the grid was opened at, and each row's error is shown with it."""
     shown = filter_rows(ctx.announcements, replace(ctx.query, years=None))
     table = grid.grid_frame(shown)
-    note = "Double-click a cell to change it, then save the changed rows."
+    note = (
+        "Double-click a cell to change it, then save the changed rows (before opening "
+        "another tab: unsaved changes are not kept)."
+    )
     if len(shown) > grid.MAX_ROWS:
         note += f" The newest {grid.MAX_ROWS} of {len(shown)} rows; filter by company for others."
     st.caption(note)
