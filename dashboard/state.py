@@ -173,11 +173,17 @@ def _filing_metrics(url: str, version: tuple) -> pd.DataFrame:
     return queries.filing_metrics_frame(engine())
 
 
+# The key of the resolution _resolution holds (its one entry is the latest it computed).
+# Only a hint for _view: a stale one costs a resolve of every scope, never a wrong figure.
+_RESOLVED: dict[str, tuple] = {}
+
+
 @st.cache_resource(show_spinner=False, max_entries=1)
 def _resolution(url: str, version: tuple, as_of: date, ventures: bool, press: bool) -> Resolution:
     """Every scope resolved at ``as_of``: a scope change builds its view from this
-    instead of resolving again (at 100k announcements 0.5 s -> about 0.15 s). One entry:
+    instead of resolving again (at 100k announcements 0.5 s -> about 0.2 s). One entry:
     it holds a row per announcement and month (about 25 MiB at 100k)."""
+    _RESOLVED["key"] = (url, version, as_of, ventures, press)
     return resolve(_announcements(url, version), as_of, include=Inclusion(ventures, press))
 
 
@@ -185,7 +191,14 @@ def _resolution(url: str, version: tuple, as_of: date, ventures: bool, press: bo
 def _view(
     url: str, version: tuple, as_of: date, scopes: tuple[str, ...], ventures: bool, press: bool
 ) -> AnnualView:
-    return view_of(_resolution(url, version, as_of, ventures, press), scopes)
+    """The view of ``scopes``: from the resolution of every scope at this date when it
+    is at hand (a scope change), else by resolving those scopes only (a date change
+    while a scope is chosen: at 100k a third of the rows)."""
+    key = (url, version, as_of, ventures, press)
+    if scopes and _RESOLVED.get("key") != key:
+        include = Inclusion(ventures, press)
+        return view_of(resolve(_announcements(url, version), as_of, None, include, scopes))
+    return view_of(_resolution(*key), scopes)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from tests.helpers import announcement_frame, fx_table, rows
-from tracker import queries
-from tracker.normalize import Inclusion, annual_view, default_year, with_usd
+from tracker import normalize, queries
+from tracker.normalize import Inclusion, annual_view, default_year, resolve, with_usd
 from tracker.vocab import Scope
 
 FX = fx_table()
@@ -176,6 +176,8 @@ def test_a_superseded_announcement_stays_out_of_a_view_without_its_successors_sc
     centers = annual_view(frame, TODAY, FX, scopes=("data_centers",))
     assert centers.headline.empty and centers.by_basis.empty
     assert centers.monthly.empty
+    chosen = normalize.view_of(resolve(frame, TODAY, FX), ("data_centers",))
+    assert chosen.headline.empty and chosen.by_basis.empty
     capex = annual_view(frame, TODAY, FX, scopes=("total_capex",))
     assert headline(capex, "Meta", 2025)["mid"] == pytest.approx(100)
     # Before #2 is announced, #1 is the data-center figure.
@@ -193,19 +195,24 @@ def test_a_view_of_some_scopes_is_the_view_of_their_announcements(seeded_engine)
     sources = frame.loc[frame["supersedes"].notna(), "scope"].to_numpy()
     assert (linked.loc[targets].to_numpy() == sources).all()  # the premise
     present = sorted(frame["scope"].unique())
+    every = resolve(frame, TODAY, FX)
     for scopes in [(s,) for s in present] + [tuple(present[:2])]:
-        got = annual_view(frame, TODAY, FX, scopes=scopes)
         want = annual_view(frame[frame["scope"].isin(scopes)], TODAY, FX)
-        for part, keys in (
-            ("headline", ["company", "year"]),
-            ("by_basis", ["company", "scope", "kind", "year"]),
-        ):
-            pd.testing.assert_frame_equal(
-                getattr(got, part).sort_values(keys).reset_index(drop=True),
-                getattr(want, part).sort_values(keys).reset_index(drop=True),
-                check_exact=False,
-                rtol=1e-12,
-            )
+        # Resolving those scopes only, and choosing them from every scope's resolution.
+        chosen = normalize.view_of(every, scopes)
+        for got in (annual_view(frame, TODAY, FX, scopes=scopes), chosen):
+            for part, keys in (
+                ("headline", ["company", "year"]),
+                ("by_basis", ["company", "scope", "kind", "year"]),
+            ):
+                pd.testing.assert_frame_equal(
+                    getattr(got, part).sort_values(keys).reset_index(drop=True),
+                    getattr(want, part).sort_values(keys).reset_index(drop=True),
+                    check_exact=False,
+                    rtol=1e-12,
+                )
+    with pytest.raises(ValueError, match="has no view of"):
+        normalize.view_of(resolve(frame, TODAY, FX, scopes=(present[0],)), (present[1],))
 
 
 def test_fx_actual_at_average_of_its_months_pledge_at_announcement_month():
@@ -543,8 +550,6 @@ def test_separate_pledges_of_one_company_add_up():
 def test_array_and_frame_paths_give_the_same_views(seeded_engine):
     """normalize keeps a frame path (empty views, missing labels) beside the array path;
     on the fixture, with and without the inclusions, they must agree."""
-    from tracker import normalize
-
     frame = queries.announcements_frame(seeded_engine)
     for as_of in (date(2025, 3, 1), TODAY):
         for include in (Inclusion(), Inclusion(ventures=True, press_reports=True)):
@@ -569,7 +574,6 @@ def test_the_fallback_sorts_and_counts_give_the_same_views(seeded_engine, monkey
     counted in a groups-by-months table; past their size limits both fall back to
     sorting level by level. On the fixture, with and without inclusions, the views
     (figures, months, labels, id lists) are the same either way."""
-    from tracker import normalize
 
     frame = queries.announcements_frame(seeded_engine)
     cases = [

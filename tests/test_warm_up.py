@@ -93,29 +93,31 @@ def test_a_new_database_is_seeded_once_by_concurrent_openers(configured_env, mon
 def test_a_scope_change_builds_its_view_from_the_cached_resolution(configured_env, monkeypatch):
     """Every scope is resolved once per as-of date: choosing a scope filters that
     resolution (no second resolve); the view then holds that scope only. A new as-of
-    date resolves again."""
+    date with the scope still chosen resolves that scope only."""
     bootstrap.get_engine()
-    resolved: list[object] = []
+    resolved: list[tuple[str, tuple[str, ...]]] = []
     original = state.resolve
 
-    def counted(frame, as_of=None, fx=None, include=None) -> Resolution:
-        resolved.append(as_of)
-        return original(frame, as_of, fx, include)
+    def counted(frame, as_of=None, fx=None, include=None, scopes=()) -> Resolution:
+        resolved.append((str(as_of), scopes))
+        return original(frame, as_of, fx, include, scopes)
 
     monkeypatch.setattr(state, "resolve", counted)
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["as_of"] = "2026-03-01"
     at.run()
-    assert len(resolved) == 1
+    assert resolved == [("2026-03-01", ())]
     at.sidebar.multiselect(key="f_scopes").set_value(["data_centers"])
     at.run()
     assert not at.exception
-    assert len(resolved) == 1
+    assert resolved == [("2026-03-01", ())]
     view = at.session_state[state._CTX].view
     assert set(view.by_basis["scope"]) == {"data_centers"}
     at.sidebar.text_input(key="f_as_of_text").set_value("2025-06-30")
     at.run()
-    assert [str(d) for d in resolved] == ["2026-03-01", "2025-06-30"]
+    assert not at.exception
+    assert resolved == [("2026-03-01", ()), ("2025-06-30", ("data_centers",))]
+    assert set(at.session_state[state._CTX].view.by_basis["scope"]) == {"data_centers"}
 
 
 def test_the_served_app_starts_the_warm_up_as_the_server_starts(tmp_path):

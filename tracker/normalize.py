@@ -228,11 +228,16 @@ def _lookup(
 
 
 def _resolve(
-    frame: pd.DataFrame, as_of: date, fx: FxTable | None, include: Inclusion
+    frame: pd.DataFrame,
+    as_of: date,
+    fx: FxTable | None,
+    include: Inclusion,
+    scopes: tuple[str, ...] = (),
 ) -> tuple[_Resolved, np.ndarray]:
     """Rules 1-3 on arrays: known and not superseded, in USD, spread over months and
-    resolved so each (company, scope, kind, month) keeps one statement. Also returns
-    the positions of the announcements left out for a missing FX rate."""
+    resolved so each (company, scope, kind, month) keeps one statement; of ``scopes``
+    only when given (what supersedes what is decided over every scope first). Also
+    returns the positions of the announcements left out for a missing FX rate."""
     fx = fx or default_fx()
     announced_all = _announced(frame).to_numpy()
     known = announced_all <= np.datetime64(pd.Timestamp(as_of))
@@ -240,6 +245,8 @@ def _resolve(
     supersedes = frame["supersedes"].to_numpy(dtype=float, na_value=np.nan)[known]
     superseded = np.unique(supersedes[~np.isnan(supersedes)].astype(np.int64))
     known &= ~np.isin(ids_all, superseded)
+    if scopes:
+        known &= frame["scope"].isin(scopes).to_numpy()
     positions = np.flatnonzero(known)
 
     # Rule 2 (as in with_usd): actuals at the average rate of their months, the rest at
@@ -270,8 +277,8 @@ def _resolve(
     month = first[rep] + offsets
 
     company_code, companies = pd.factorize(frame["company"].take(positions))
-    scope_codes, scopes = _codes(frame["scope"], positions)
-    scope_rank = _lookup(scope_codes, scopes, SCOPE_RANK, 9)
+    scope_codes, scope_values = _codes(frame["scope"], positions)
+    scope_rank = _lookup(scope_codes, scope_values, SCOPE_RANK, 9)
     kind_rank = _lookup(kind_codes, kinds, KIND_RANK, 9)
     announced = announced_all[positions].astype("datetime64[D]").astype(np.int64)
     ids = ids_all[positions]
@@ -280,7 +287,7 @@ def _resolve(
 
     # A statement that may not enter the headline (an unconfirmed press report) never
     # hides one that may: it only fills months no eligible statement covers.
-    ineligible = ~_eligible_at(frame, positions, scope_codes, scopes, include)
+    ineligible = ~_eligible_at(frame, positions, scope_codes, scope_values, include)
 
     # Pledges of one company are separate programmes (a Japan and an Australia pledge
     # add up): one revises another only for the same period, or through `supersedes`.
@@ -749,16 +756,17 @@ def _fast_view(frame: pd.DataFrame, r: _Resolved) -> tuple[pd.DataFrame, pd.Data
 
 @dataclass(frozen=True)
 class Resolution:
-    """Rules 1-3 at one as-of date, for every scope: the part of a view that costs
-    (most of its time at 100k announcements), from which :func:`view_of` builds the
-    view of any scopes. No rule crosses scopes, except an explicit ``supersedes``,
-    which holds whatever scopes are shown: a superseded announcement counts for no
-    month even when its successor's scope is filtered out of the view."""
+    """Rules 1-3 at one as-of date, for every scope (or some): the part of a view that
+    costs (most of its time at 100k announcements), from which :func:`view_of` builds
+    the view of any of its scopes. No rule crosses scopes, except an explicit
+    ``supersedes``, which holds whatever scopes are shown: a superseded announcement
+    counts for no month even when its successor's scope is filtered out of the view."""
 
     frame: pd.DataFrame  # the announcements' COLUMNS
     as_of: date
     fx: FxTable | None
     include: Inclusion
+    scopes: tuple[str, ...]  # the scopes resolved; () for every scope
     resolved: _Resolved
     missing: np.ndarray  # positions left out for a missing FX rate
 
@@ -768,28 +776,35 @@ def resolve(
     as_of: date | None = None,
     fx: FxTable | None = None,
     include: Inclusion | None = None,
+    scopes: tuple[str, ...] = (),
 ) -> Resolution:
-    """Resolve announcements at ``as_of`` (every scope) for :func:`view_of`."""
+    """Resolve announcements at ``as_of`` for :func:`view_of`: every scope, or only
+    ``scopes`` (cheaper, for one view of those scopes)."""
     as_of = as_of or date.today()
     include = include or Inclusion()
     frame = frame[list(COLUMNS)]
-    resolved, missing = _resolve(frame, as_of, fx, include)
-    return Resolution(frame, as_of, fx, include, resolved, missing)
+    resolved, missing = _resolve(frame, as_of, fx, include, scopes)
+    return Resolution(frame, as_of, fx, include, scopes, resolved, missing)
 
 
-def _only_scopes(frame: pd.DataFrame, r: _Resolved, scopes: tuple[str, ...]) -> _Resolved:
-    """The month rows of statements in ``scopes`` (per-statement arrays are shared)."""
-    shown = frame["scope"].isin(scopes).to_numpy()[r.positions]
-    rows = shown[r.src]
+def _only_scopes(shown: np.ndarray, r: _Resolved) -> _Resolved:
+    """The month rows of the statements ``shown`` marks (a mask over the frame's rows;
+    the per-statement arrays are shared)."""
+    rows = shown[r.positions][r.src]
     return replace(r, src=r.src[rows], month=r.month[rows], low=r.low[rows], high=r.high[rows])
 
 
 def view_of(resolution: Resolution, scopes: tuple[str, ...] = ()) -> AnnualView:
-    """The annual view of ``scopes`` (all when empty) from a :class:`Resolution`."""
+    """The annual view of ``scopes`` (all the resolution holds when empty) from a
+    :class:`Resolution` of those scopes or more."""
     frame, resolved, missing = resolution.frame, resolution.resolved, resolution.missing
-    if scopes:
-        resolved = _only_scopes(frame, resolved, scopes)
-        missing = missing[frame["scope"].isin(scopes).to_numpy()[missing]]
+    if resolution.scopes and not set(scopes) <= set(resolution.scopes):
+        raise ValueError(f"a resolution of {resolution.scopes} has no view of {scopes}")
+    scopes = scopes or resolution.scopes
+    if scopes and scopes != resolution.scopes:
+        shown = frame["scope"].isin(scopes).to_numpy()
+        resolved = _only_scopes(shown, resolved)
+        missing = missing[shown[missing]]
     fast = _fast_view(frame, resolved)
     if fast is not None:
         by_basis, headline = fast
@@ -816,7 +831,7 @@ def annual_view(
 ) -> AnnualView:
     """Annual USD per company and calendar year from announcements (see module doc), of
     ``scopes`` only when given."""
-    return view_of(resolve(frame, as_of, fx, include), scopes)
+    return view_of(resolve(frame, as_of, fx, include, scopes))
 
 
 def _rebuild_monthly(
@@ -826,10 +841,7 @@ def _rebuild_monthly(
     include: Inclusion,
     scopes: tuple[str, ...],
 ) -> pd.DataFrame:
-    resolved = _resolve(frame, as_of, fx, include)[0]
-    if scopes:
-        resolved = _only_scopes(frame, resolved, scopes)
-    return _monthly_frame(frame, resolved)
+    return _monthly_frame(frame, _resolve(frame, as_of, fx, include, scopes)[0])
 
 
 def _frame_view(monthly: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
