@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -31,11 +32,21 @@ def company_key(name: str) -> str:
     return _SPACES.sub(" ", text).strip().casefold()
 
 
-def company_keys(names: pd.Series) -> pd.Series:
-    """Vectorized :func:`company_key` over distinct names (few companies, many rows)."""
+def _per_distinct(names: pd.Series, one: Callable[[str], str]) -> pd.Series:
+    """``one`` applied to each distinct name once (few companies, many rows)."""
     codes, distinct = pd.factorize(names.astype(str), use_na_sentinel=False)
-    keys = np.array([company_key(n) for n in distinct], dtype=object)
-    return pd.Series(keys[codes], index=names.index, dtype=object)
+    out = np.array([one(n) for n in distinct], dtype=object)
+    return pd.Series(out[codes], index=names.index, dtype=object)
+
+
+def company_keys(names: pd.Series) -> pd.Series:
+    """:func:`company_key` of every name."""
+    return _per_distinct(names, company_key)
+
+
+def clean_names(names: pd.Series) -> pd.Series:
+    """:func:`clean_name` of every name."""
+    return _per_distinct(names, clean_name)
 
 
 def has_control_characters(values: pd.Series) -> pd.Series:

@@ -40,7 +40,7 @@ from tracker.errors import (
 )
 from tracker.fx import FxTable, default_fx
 from tracker.models import MAX_USER, Announcement, AnnouncementChange, Company, utcnow
-from tracker.names import clean_name, company_key
+from tracker.names import clean_name, clean_names, company_keys
 from tracker.queries import STORED_FIELDS
 from tracker.schema import EDITABLE, NAMES
 from tracker.validation import ValidationResult, duplicate_key, validate_frame
@@ -147,7 +147,7 @@ def check(
         "the id to add the row as new",
     )
     if (has_id & known_live).any():
-        same_company = valid["company"].map(clean_name).str.casefold() == valid["id"].map(
+        same_company = clean_names(valid["company"]).str.casefold() == valid["id"].map(
             live.set_index("id")["company"].str.casefold()
         )
         problem(
@@ -213,7 +213,7 @@ def _check_supersedes(valid: pd.DataFrame, live: pd.DataFrame, problem: Problem)
     has = sup.notna()
     wanted = sup[has].astype("int64")
     target_company = pd.Series(None, index=valid.index, dtype=object)
-    target_company[has] = by_id["company"].map(company_key).reindex(wanted).to_numpy()
+    target_company[has] = company_keys(by_id["company"]).reindex(wanted).to_numpy()
     target_date = pd.Series(pd.NaT, index=valid.index, dtype="datetime64[ns]")
     target_date[has] = pd.to_datetime(by_id["announced_on"]).reindex(wanted).to_numpy()
     problem(
@@ -222,7 +222,7 @@ def _check_supersedes(valid: pd.DataFrame, live: pd.DataFrame, problem: Problem)
         "supersedes #" + sup.astype(str) + ", which is not a live announcement",
     )
     problem(
-        has & target_company.notna() & (target_company != valid["company"].map(company_key)),
+        has & target_company.notna() & (target_company != company_keys(valid["company"])),
         "supersedes",
         "supersedes #" + sup.astype(str) + ", an announcement of another company",
     )

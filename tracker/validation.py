@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.fx import FxTable
-from tracker.names import clean_name, company_keys, has_control_characters
+from tracker.names import clean_names, company_keys, has_control_characters
 from tracker.periods import PeriodError, month_indexes, month_starts, parse_period
 from tracker.schema import BY_NAME, COLUMNS, DUPLICATE_KEY, NAMES
 
@@ -174,7 +174,7 @@ def check_ids(b: Batch) -> None:
 def check_company(b: Batch) -> None:
     """Match stored companies by their normalized key and keep the stored spelling; a
     new company keeps the first spelling it has in the batch."""
-    name = b.out["company"].map(clean_name)
+    name = clean_names(b.out["company"])
     key = company_keys(name)
     stored = b.companies.drop_duplicates("name_key").set_index("name_key")
     exists = key.isin(stored.index) & (key != "")
