@@ -173,6 +173,8 @@ def _filing_metrics(url: str, version: tuple) -> pd.DataFrame:
     return queries.filing_metrics_frame(engine())
 
 
+# Announcements up to which the resolution of every scope is kept for scope changes.
+KEEP_RESOLUTION_UP_TO = 200_000
 # The key of the resolution _resolution holds (its one entry is the latest it computed).
 # Only a hint for _view: a stale one costs a resolve of every scope, never a wrong figure.
 _RESOLVED: dict[str, tuple] = {}
@@ -193,11 +195,15 @@ def _view(
 ) -> AnnualView:
     """The view of ``scopes``: from the resolution of every scope at this date when it
     is at hand (a scope change), else by resolving those scopes only (a date change
-    while a scope is chosen: at 100k a third of the rows)."""
+    while a scope is chosen: at 100k a third of the rows). Past KEEP_RESOLUTION_UP_TO
+    announcements no resolution is kept: at a million it held some 250 MiB."""
     key = (url, version, as_of, ventures, press)
-    if scopes and _RESOLVED.get("key") != key:
+    if _RESOLVED.get("key") == key:
+        return view_of(_resolution(*key), scopes)
+    frame = _announcements(url, version)
+    if scopes or len(frame) > KEEP_RESOLUTION_UP_TO:
         include = Inclusion(ventures, press)
-        return view_of(resolve(_announcements(url, version), as_of, None, include, scopes))
+        return view_of(resolve(frame, as_of, None, include, scopes))
     return view_of(_resolution(*key), scopes)
 
 
@@ -247,6 +253,7 @@ def clear_caches() -> None:
     """Forget every cached load and view (after a write; the version key changes
     anyway, this only frees the memory at once)."""
     st.cache_data.clear()
+    _RESOLVED.clear()
     for cached in (
         _announcements,
         _companies,

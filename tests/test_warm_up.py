@@ -145,3 +145,28 @@ def test_the_served_app_starts_the_warm_up_as_the_server_starts(tmp_path):
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.stdout.strip() == "warmed", done.stderr
+
+
+def test_past_the_size_limit_no_resolution_is_kept(configured_env, monkeypatch):
+    """Over KEEP_RESOLUTION_UP_TO announcements (set to 10 here: the fixture has 31) the
+    default view resolves without keeping it, and a scope change resolves that scope
+    only, with the same figures as a view of that scope's announcements."""
+    bootstrap.get_engine()
+    monkeypatch.setattr(state, "KEEP_RESOLUTION_UP_TO", 10)
+    resolved: list[tuple[str, ...]] = []
+    original = state.resolve
+
+    def counted(frame, as_of=None, fx=None, include=None, scopes=()) -> Resolution:
+        resolved.append(scopes)
+        return original(frame, as_of, fx, include, scopes)
+
+    monkeypatch.setattr(state, "resolve", counted)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["as_of"] = "2026-03-01"
+    at.run()
+    at.sidebar.multiselect(key="f_scopes").set_value(["data_centers"])
+    at.run()
+    assert not at.exception
+    assert resolved == [(), ("data_centers",)]
+    view = at.session_state[state._CTX].view
+    assert set(view.by_basis["scope"]) == {"data_centers"}
