@@ -475,8 +475,7 @@ def warm_up() -> None:
         _eng, url, version, _all, _companies_frame = load_base()
         _choices(url, version)
         _data_as_of(url, version)
-        query = ViewQuery()
-        _view(url, version, query.as_of, query.scopes, query.include_ventures, query.include_press)
+        _view(url, version, *_view_key(ViewQuery()))
     except Exception:
         _LOG.warning("warm-up failed; the first page will load the data", exc_info=True)
 
@@ -571,6 +570,11 @@ def write_to_url(query: ViewQuery) -> None:
     st.session_state[_QUERY] = query
 
 
+def _view_key(query: ViewQuery) -> tuple[date, tuple[str, ...], bool, bool]:
+    """The choices that change figures: what _view is cached by, after the data."""
+    return (query.as_of, query.scopes, query.include_ventures, query.include_press)
+
+
 def build_context(
     eng: Engine,
     url: str,
@@ -580,7 +584,7 @@ def build_context(
     query: ViewQuery,
 ) -> Context:
     access = auth.write_access()
-    view_key = (query.as_of, query.scopes, query.include_ventures, query.include_press)
+    view_key = _view_key(query)
     view = _view(url, version, *view_key)
     filters = (query.companies, query.countries, query.years)
     ctx = Context(

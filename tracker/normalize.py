@@ -154,19 +154,12 @@ def with_usd(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.DataFrame:
 
 
 def _missing_rate_warnings(frame: pd.DataFrame, positions: np.ndarray) -> list[str]:
-    """:func:`_fx_warnings` of the announcements at ``positions`` (no rate)."""
-    if len(positions) == 0:
-        return []
-    return _fx_warnings(frame.iloc[positions].assign(fx_rate=np.nan))
-
-
-def _fx_warnings(usd: pd.DataFrame) -> list[str]:
-    missing = usd[usd["fx_rate"].isna()]
+    """A sentence for each announcement at ``positions`` (left out: no FX rate)."""
     return [
         f"No FX rate for {r.currency} in the months of announcement #{r.id} ({r.company}, "
         f"{r.kind} {r.period}); it is left out of USD figures until the FX table covers "
         "them (scripts/update_fx.py)."
-        for r in missing.itertuples()
+        for r in frame.iloc[positions].itertuples()
     ]
 
 

@@ -125,9 +125,9 @@ def filter_announcements(frame: pd.DataFrame, query: ViewQuery) -> pd.DataFrame:
 
 def compute_view(frame: pd.DataFrame, query: ViewQuery, fx: FxTable | None = None) -> AnnualView:
     """The annual view of ``query``'s scopes, before company, country and year filters
-    (which do not change any figure, so the dashboard caches this part). Scopes are
-    chosen after resolving (:class:`tracker.normalize.Resolution`), so a superseded
-    announcement stays out whatever scopes are shown."""
+    (which do not change any figure, so the dashboard caches this part). What
+    supersedes what is decided over every scope before the scopes are chosen, so a
+    superseded announcement stays out whatever scopes are shown."""
     return annual_view(frame, query.as_of, fx, query.inclusion, query.scopes)
 
 
