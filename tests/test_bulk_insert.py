@@ -4,11 +4,13 @@ sequence past them, and loses a race without leaving anything behind."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta, timezone
+
 import pandas as pd
 import pytest
 
 from tests.helpers import rows
-from tracker import queries, service
+from tracker import pg_copy, queries, service
 from tracker.errors import ValidationFailed
 
 N = service.COPY_MIN_ROWS + 50  # 250 rows: over the COPY threshold
@@ -85,3 +87,56 @@ def test_bulk_rows_keep_every_character_and_blank(empty_engine):
     assert first["announced_on"] == pd.Timestamp("2025-01-29")
     assert first["period_start"] == pd.Timestamp("2025-01-01")
     assert first["period_end"] == pd.Timestamp("2025-12-31")
+
+
+# Text a CSV writer has to quote or keep apart from NULL, and amounts whose shortest
+# decimal form is the exact float.
+AWKWARD = [
+    {"notes": "", "amount_low": "0.1"},
+    {"notes": 'a, "quoted" word', "amount_low": "62.5"},
+    {"notes": "two\nlines\tand a tab", "amount_low": "1234.56789"},
+    {"notes": "Zürich – € ☃", "amount_low": "0.000001"},
+    {"notes": "\\N and a backslash \\", "amount_low": "1e3"},
+]
+
+
+def test_stored_values_are_exactly_the_given_ones(empty_engine):
+    """Past COPY_MIN_ROWS, PostgreSQL stores the rows through a CSV COPY: an empty note
+    stays empty (not NULL), quotes, breaks, non-ASCII and backslashes stay as typed,
+    amounts keep every digit, and ``supersedes`` and the audit columns are set."""
+    filler = [{"amount_low": str(100 + i), "notes": f"row {i}"} for i in range(N)]
+    report = service.import_frame(
+        empty_engine, rows(*[a | {"amount_high": ""} for a in AWKWARD + filler]), user="ana"
+    )
+    stored = queries.announcements_frame(empty_engine).set_index("id").loc[report.ids]
+    head = stored.iloc[: len(AWKWARD)]
+    assert head["notes"].tolist() == [a["notes"] for a in AWKWARD]
+    assert head["amount_low"].tolist() == [0.1, 62.5, 1234.56789, 0.000001, 1000.0]
+    assert head["amount_high"].tolist() == head["amount_low"].tolist()
+    assert stored["supersedes"].isna().all()
+    assert set(stored["created_by"]) == {"ana"}
+    assert stored["version"].eq(1).all()
+    # One timestamp for the whole import, in UTC: created and updated agree.
+    assert stored["created_at"].nunique() == 1
+    assert stored["created_at"].equals(stored["updated_at"])
+
+
+def test_copy_text_is_postgresql_csv():
+    """What COPY reads: timestamps in UTC without an offset (10:00 UTC for 12:00+02:00),
+    an empty text quoted apart from a missing one (NULL), a column given as one value
+    repeated, dates in ISO form, floats in their shortest exact form."""
+    plus_two = timezone(timedelta(hours=2))
+    text = pg_copy.csv_rows(
+        {
+            "created_at": datetime(2026, 1, 1, 12, tzinfo=plus_two),
+            "notes": pd.Series(["", None], dtype="str"),
+            "supersedes": None,
+            "amount_low": pd.Series([0.1, 2.0]),
+            "announced_on": pd.Series([date(2025, 1, 2), date(2025, 3, 4)]),
+        },
+        2,
+    )
+    assert text == (
+        b'2026-01-01 10:00:00.000000,"",,0.1,2025-01-02\n'
+        b"2026-01-01 10:00:00.000000,,,2,2025-03-04\n"
+    )

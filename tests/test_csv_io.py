@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tests.helpers import FIXTURE
-from tracker import queries, service
+from tracker import csv_io, queries, service
 from tracker.csv_io import CsvFormatError, announcements_to_csv, read_announcements_csv
 from tracker.errors import ValidationFailed
 from tracker.schema import NAMES
@@ -103,3 +103,49 @@ def test_export_of_the_fixture_reads_back_identical(seeded_engine, db_url):
     for column in ("id", "company", "period", "currency", "qualifier", "supersedes", "notes"):
         assert list(exported[column]) == list(fixture[column]), column
     assert list(exported["amount_low"].astype(float)) == list(fixture["amount_low"].astype(float))
+
+
+# Files both readers take: multi-line cells (LF and CRLF), doubled and stray quotes,
+# non-ASCII and non-breaking spaces, blank cells, no final line break.
+REGULAR_FILES = {
+    "multi-line cell": 'a,b\n1,"x\ny"\n2,z\n',
+    "CRLF": 'a,b\r\n1,"x\r\ny"\r\n2,z\r\n',
+    "quotes": 'a,b\n"he said ""hi""",ab"c\n"ab"c,d\n',
+    "non-ASCII": "a,b\nMünchen,\u00a0x \n",
+    "no final line break": "a,b\n1,2",
+    "blank and quoted-empty cells": 'a,b\n,\n"",""\n',
+}
+
+
+@pytest.mark.parametrize("text", REGULAR_FILES.values(), ids=REGULAR_FILES.keys())
+def test_arrow_reader_reads_regular_files_as_the_csv_module_does(text):
+    """The fast reader must give the same cells and physical lines as the csv module;
+    it is only used where it does (a test of speed would not see a wrong cell)."""
+    fast = csv_io._parse_with_arrow(text)
+    assert fast is not None, "a regular file should take the fast path"
+    slow = csv_io._parse_with_csv_module(text)
+    pd.testing.assert_frame_equal(fast[0], slow[0])
+    pd.testing.assert_series_equal(fast[1], slow[1])
+
+
+def test_record_lines_count_the_line_breaks_inside_earlier_cells():
+    # Record 1 starts on line 2 and holds two breaks; record 2 starts on line 5.
+    frame, lines = csv_io._parse_with_arrow('a,b\n1,"x\ny\nz"\n2,w\n')
+    assert frame["b"].tolist() == ["x\ny\nz", "w"]
+    assert lines.tolist() == [2, 5]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a,b\n1,2\n\n3,4\n", "a,b\n1,2,3\n", 'a,"b\nc"\n1,2\n', "a,a\n1,2\n", "a,b\r1,2\r"],
+    ids=["blank line", "ragged", "multi-line header", "repeated name", "lone CR"],
+)
+def test_irregular_files_go_to_the_csv_module(text):
+    """Blank lines move the physical lines, and the csv module's path explains ragged
+    rows and repeated names: the fast reader declines these files."""
+    assert csv_io._parse_with_arrow(text) is None
+
+
+def test_a_blank_line_keeps_later_lines_physical():
+    frame = read_announcements_csv(f"{HEADER}\n{LINE}\n\n{LINE}\n".encode())
+    assert list(frame.attrs["lines"]) == [2, 4]

@@ -55,11 +55,11 @@ def test_an_exception_mid_save_leaves_no_rows(empty_engine, monkeypatch):
     calls = {"n": 0}
     real_save = service.save
 
-    def failing_save(session, valid, user=None):
+    def failing_save(session, valid, user=None, company_ids=None):
         calls["n"] += 1
         if calls["n"] == 2:  # the first chunk is already written in the transaction
             raise KeyboardInterrupt  # Ctrl-C, a closed tab
-        return real_save(session, valid, user)
+        return real_save(session, valid, user, company_ids)
 
     monkeypatch.setattr(service, "save", failing_save)
     with pytest.raises(KeyboardInterrupt):

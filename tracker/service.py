@@ -21,13 +21,13 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Connection, Table, func, insert, select, text
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from tracker import queries
+from tracker import pg_copy, queries
 from tracker.config import current_user
 from tracker.csv_io import cell_text
 from tracker.db import write_session
@@ -43,7 +43,13 @@ from tracker.models import MAX_USER, Announcement, AnnouncementChange, Company, 
 from tracker.names import clean_name, clean_names, company_keys
 from tracker.queries import STORED_FIELDS
 from tracker.schema import EDITABLE, NAMES
-from tracker.validation import ValidationResult, duplicate_key, validate_frame
+from tracker.validation import (
+    Message,
+    ValidationResult,
+    duplicate_key,
+    error_rows,
+    validate_frame,
+)
 
 T = TypeVar("T")
 
@@ -129,12 +135,10 @@ def check(
     live = stored[stored["deleted_at"].isna()]
     problems: list[pd.DataFrame] = []
 
-    def problem(mask: pd.Series, column: str, message: str | pd.Series) -> None:
-        if mask.any():
-            msgs = message[mask] if isinstance(message, pd.Series) else message
-            problems.append(
-                pd.DataFrame({"line": valid["line"][mask], "field": column, "message": msgs})
-            )
+    def problem(mask: pd.Series, column: str, message: Message) -> None:
+        rows = error_rows(valid["line"], mask, column, message)
+        if rows is not None:
+            problems.append(rows)
 
     # Rows carrying an id refer to a stored announcement.
     has_id = valid["id"].notna()
@@ -143,8 +147,10 @@ def check(
     problem(
         has_id & known_deleted,
         "id",
-        "announcement #" + valid["id"].astype(str) + " is deleted; restore it first, or clear "
-        "the id to add the row as new",
+        lambda: (
+            "announcement #" + valid["id"].astype(str) + " is deleted; restore it first, "
+            "or clear the id to add the row as new"
+        ),
     )
     if (has_id & known_live).any():
         same_company = clean_names(valid["company"]).str.casefold() == valid["id"].map(
@@ -153,8 +159,10 @@ def check(
         problem(
             has_id & known_live & ~same_company.fillna(False),
             "company",
-            "announcement #" + valid["id"].astype(str) + " belongs to another company; clear "
-            "the id to add the row as new",
+            lambda: (
+                "announcement #" + valid["id"].astype(str) + " belongs to another company; "
+                "clear the id to add the row as new"
+            ),
         )
 
     _check_supersedes(valid, live, problem)
@@ -167,9 +175,11 @@ def check(
     problem(
         repeat,
         "company",
-        "already stored as announcement #"
-        + twin.astype("Int64").astype(str)
-        + " (same company, amount, period and date)",
+        lambda: (
+            "already stored as announcement #"
+            + twin.astype("Int64").astype(str)
+            + " (same company, amount, period and date)"
+        ),
     )
     errors = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame()
     result = _with_errors(result, errors)
@@ -192,7 +202,7 @@ def check(
     return ValidationResult(keep, result.errors), unchanged
 
 
-Problem = Callable[[pd.Series, str, "str | pd.Series"], None]
+Problem = Callable[[pd.Series, str, Message], None]
 
 
 def _check_supersedes(valid: pd.DataFrame, live: pd.DataFrame, problem: Problem) -> None:
@@ -219,17 +229,17 @@ def _check_supersedes(valid: pd.DataFrame, live: pd.DataFrame, problem: Problem)
     problem(
         has & target_company.isna(),
         "supersedes",
-        "supersedes #" + sup.astype(str) + ", which is not a live announcement",
+        lambda: "supersedes #" + sup.astype(str) + ", which is not a live announcement",
     )
     problem(
         has & target_company.notna() & (target_company != company_keys(valid["company"])),
         "supersedes",
-        "supersedes #" + sup.astype(str) + ", an announcement of another company",
+        lambda: "supersedes #" + sup.astype(str) + ", an announcement of another company",
     )
     problem(
         has & (pd.to_datetime(target_date) > pd.to_datetime(valid["announced_on"])).fillna(False),
         "supersedes",
-        "supersedes #" + sup.astype(str) + ", which was announced later than this one",
+        lambda: "supersedes #" + sup.astype(str) + ", which was announced later than this one",
     )
     links = {int(str(i)): int(t) for i, t in by_id["supersedes"].dropna().items()}
     for line, row_id, target in zip(valid["line"], valid["id"], sup, strict=True):
@@ -338,15 +348,14 @@ def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int],
 
 
 def _column_values(valid: pd.DataFrame) -> dict[str, list[Any]]:
-    """Stored fields of validated rows as Python lists (executemany wants plain values)."""
+    """Stored fields of validated rows as Python lists (executemany wants plain values);
+    ``id`` and ``supersedes`` are the caller's."""
     out: dict[str, list[Any]] = {}
     for name in STORED_FIELDS:
-        if name == "id":
+        if name in ("id", "supersedes"):
             continue
         series = valid[name]
-        if name == "supersedes":
-            out[name] = [None if pd.isna(v) else int(v) for v in series]
-        elif name in ("amount_low", "amount_high"):
+        if name in ("amount_low", "amount_high"):
             out[name] = series.astype(float).tolist()
         else:
             out[name] = series.tolist()
@@ -372,60 +381,43 @@ COPY_MIN_ROWS = 200
 
 
 def _copy_insert(
-    session: Session, columns: dict[str, list[Any]], constants: dict[str, Any], explicit_ids: bool
+    session: Session,
+    part: pd.DataFrame,
+    company_ids: list[int],
+    constants: dict[str, Any],
+    explicit_ids: bool,
 ) -> list[int]:
-    """PostgreSQL: insert rows with ``COPY ... FROM STDIN`` through psycopg and return
-    their ids in insertion order.
+    """PostgreSQL: insert validated rows with one COPY (:mod:`tracker.pg_copy`) and
+    return their ids in row order.
 
-    A multi-row INSERT makes SQLAlchemy convert every value and PostgreSQL parse every
-    statement; COPY streams the rows once. New rows get their ids up front from the
-    table's sequence (one ``nextval`` per row, in one statement), so the ids are known
-    in row order without RETURNING; explicit ids are copied as given and the sequence
-    is moved past them, as the INSERT path does.
+    New rows get their ids up front from the table's sequence, so the ids are known in
+    row order without RETURNING; explicit ids are copied as given and the sequence is
+    moved past them, as the INSERT path does. ``supersedes`` is left empty for
+    :func:`_link`.
     """
-    import psycopg
-    from psycopg import sql
-
     conn = session.connection()
-    count = len(next(iter(columns.values())))
+    ids = [int(i) for i in part["id"]] if explicit_ids else pg_copy.new_ids(conn, len(part))
+    columns: dict[str, Any] = {"id": ids, "company_id": company_ids}
+    columns |= {name: part[name] for name in STORED_FIELDS if name not in columns}
+    columns |= {"supersedes": None, "period_start": part["period_start"]}
+    columns |= {"period_end": part["period_end"], **constants}
+    if "external_key" in part:
+        columns["external_key"] = part["external_key"]
+    pg_copy.copy_announcements(conn, columns, len(part))
     if explicit_ids:
-        ids = [int(i) for i in columns["id"]]
-    else:
-        # One row holding every id (an array): a row per id cost 0.3 s at 100k.
-        ids = list(
-            conn.execute(
-                text(
-                    "SELECT array_agg(id ORDER BY id) FROM (SELECT nextval("
-                    "pg_get_serial_sequence('announcement', 'id')) AS id "
-                    "FROM generate_series(1, :n)) AS new_ids"
-                ),
-                {"n": count},
-            ).scalar_one()
-        )
-        columns = {"id": ids, **columns}
-    names = [*columns, *constants]
-    statement = sql.SQL("COPY announcement ({}) FROM STDIN").format(
-        sql.SQL(", ").join(sql.Identifier(n) for n in names)
-    )
-    tail = tuple(constants.values())
-    driver = conn.connection.driver_connection
-    if driver is None:  # pragma: no cover - a live connection always has one
-        raise RuntimeError("no database connection")
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in zip(*columns.values(), strict=True):
-                copy.write_row(row + tail)
-    except psycopg.errors.IntegrityError as error:
-        # As SQLAlchemy reports it, so write() retries a race lost to another writer.
-        raise IntegrityError("COPY announcement", None, error) from error
-    if explicit_ids:
-        conn.execute(
-            text(
-                "SELECT setval(pg_get_serial_sequence('announcement', 'id'), "
-                "(SELECT max(id) FROM announcement))"
-            )
-        )
+        _move_id_sequence(conn)
     return ids
+
+
+def _move_id_sequence(conn: Connection) -> None:
+    """PostgreSQL: the next new id comes after every id stored (explicit ids do not
+    advance the sequence themselves)."""
+    conn.execute(
+        text(
+            "SELECT setval(pg_get_serial_sequence('announcement', 'id'), "
+            "(SELECT max(id) FROM announcement))"
+        )
+    )
 
 
 def _insert(session: Session, records: list[dict[str, Any]], explicit_ids: bool) -> list[int]:
@@ -440,12 +432,7 @@ def _insert(session: Session, records: list[dict[str, Any]], explicit_ids: bool)
     if explicit_ids:
         conn.execute(table.insert(), records)
         if conn.dialect.name == "postgresql":
-            conn.execute(
-                text(
-                    "SELECT setval(pg_get_serial_sequence('announcement', 'id'), "
-                    "(SELECT max(id) FROM announcement))"
-                )
-            )
+            _move_id_sequence(conn)
         return [int(r["id"]) for r in records]
     if conn.dialect.name == "sqlite":
         before = conn.execute(select(func.max(table.c.id))).scalar() or 0
@@ -455,14 +442,23 @@ def _insert(session: Session, records: list[dict[str, Any]], explicit_ids: bool)
     return sorted(conn.execute(table.insert().returning(table.c.id), records).scalars())
 
 
-def save(session: Session, valid: pd.DataFrame, user: str | None = None) -> ImportReport:
+def save(
+    session: Session,
+    valid: pd.DataFrame,
+    user: str | None = None,
+    company_ids: dict[str, int] | None = None,
+) -> ImportReport:
     """Insert new rows and update changed ones (rows with a stored id) of a checked
-    batch. The caller commits."""
+    batch. The caller commits. ``company_ids`` (by company key, from
+    :func:`_company_ids`) spares a chunked import one look-up per chunk."""
     report = ImportReport()
     if valid.empty:
         return report
     user = user_name(user)
-    ids, report.companies_created = _company_ids(session, valid)
+    if company_ids is None:
+        ids, report.companies_created = _company_ids(session, valid)
+    else:
+        ids = company_ids
     stored_ids = (
         set(
             session.execute(
@@ -483,18 +479,19 @@ def save(session: Session, valid: pd.DataFrame, user: str | None = None) -> Impo
         part = new[new["id"].notna() == explicit]
         if part.empty:
             continue
-        columns = _column_values(part)
-        columns["company_id"] = [ids[k] for k in part["company_key"]]
-        if explicit:
-            columns["id"] = [int(i) for i in part["id"]]
+        owners = [ids[k] for k in part["company_key"]]
         # Links are set once every row exists, so a row may supersede one inserted after
         # it (or in a later chunk of the same transaction).
-        targets = columns["supersedes"]
-        columns["supersedes"] = [None] * len(part)
+        targets = [None if pd.isna(t) else int(t) for t in part["supersedes"]]
         constants = {"created_at": now, "created_by": user, "updated_at": now, "version": 1}
         if session.connection().dialect.name == "postgresql" and len(part) >= COPY_MIN_ROWS:
-            inserted = _copy_insert(session, columns, constants, explicit)
+            inserted = _copy_insert(session, part, owners, constants, explicit)
         else:
+            columns = _column_values(part)
+            columns["company_id"] = owners
+            if explicit:
+                columns["id"] = [int(i) for i in part["id"]]
+            columns["supersedes"] = [None] * len(part)
             inserted = _insert(session, _records(columns, constants), explicit)
         links += [{"i": i, "s": int(t)} for i, t in zip(inserted, targets, strict=True) if t]
         new_ids += inserted
@@ -572,8 +569,9 @@ def import_rows(
     pending: list[dict[str, int]] = []
     chunk = max(chunk_rows, 1)
     step("saving", 0, len(valid))
+    company_ids, report.companies_created = _company_ids(session, valid)
     for start in range(0, len(valid), chunk):
-        part = save(session, valid.iloc[start : start + chunk], user)
+        part = save(session, valid.iloc[start : start + chunk], user, company_ids)
         report.inserted += part.inserted
         report.updated += part.updated
         report.companies_created += part.companies_created

@@ -75,6 +75,25 @@ def empty_errors() -> pd.DataFrame:
     return pd.DataFrame({"line": pd.Series(dtype="int64"), "field": [], "message": []})
 
 
+# What an error says: one sentence for every row, a sentence per row, or a function
+# building the sentences per row, called only when some row is wrong (building "amount
+# 'x' is not a number" for every row of a clean 100k file cost 0.4 s).
+Message = str | pd.Series | Callable[[], pd.Series]
+
+
+def error_rows(
+    lines: pd.Series, mask: pd.Series | np.ndarray, column: str, message: Message
+) -> pd.DataFrame | None:
+    """``(line, field, message)`` rows where ``mask`` holds, or None when it never
+    does."""
+    mask = pd.Series(mask, index=lines.index).fillna(False).astype(bool)
+    if not mask.any():
+        return None
+    text = message() if callable(message) else message
+    msgs = text[mask] if isinstance(text, pd.Series) else text
+    return pd.DataFrame({"line": lines[mask], "field": column, "message": msgs})
+
+
 @dataclass
 class Batch:
     """Raw rows being validated, the canonical values found so far, and the errors."""
@@ -86,20 +105,22 @@ class Batch:
     today: date
     out: dict[str, pd.Series] = field(default_factory=dict)
     _errors: list[pd.DataFrame] = field(default_factory=list)
+    _texts: dict[str, pd.Series] = field(default_factory=dict)
 
     def text(self, column: str) -> pd.Series:
-        if column not in self.raw.columns:
-            return pd.Series("", index=self.raw.index, dtype=object)
-        return self.raw[column].fillna("").astype(str).str.strip()
+        """The column's cells as stripped text ("" when blank or absent), computed once:
+        several rules read the same column."""
+        if column not in self._texts:
+            if column not in self.raw.columns:
+                self._texts[column] = pd.Series("", index=self.raw.index, dtype="str")
+            else:
+                self._texts[column] = self.raw[column].fillna("").astype(str).str.strip()
+        return self._texts[column]
 
-    def error(self, mask: pd.Series | np.ndarray, column: str, message: str | pd.Series) -> None:
-        mask = pd.Series(mask, index=self.raw.index).fillna(False).astype(bool)
-        if not mask.any():
-            return
-        msgs = message[mask] if isinstance(message, pd.Series) else message
-        self._errors.append(
-            pd.DataFrame({"line": self.lines[mask], "field": column, "message": msgs})
-        )
+    def error(self, mask: pd.Series | np.ndarray, column: str, message: Message) -> None:
+        rows = error_rows(self.lines, mask, column, message)
+        if rows is not None:
+            self._errors.append(rows)
 
     def errors(self) -> pd.DataFrame:
         if not self._errors:
@@ -200,7 +221,7 @@ def check_company(b: Batch) -> None:
     b.error(
         exists & (country != "") & (country != stored_country),
         "country",
-        "country " + country + " conflicts with the stored " + stored_country,
+        lambda: "country " + country + " conflicts with the stored " + stored_country,
     )
     b.out["country"] = country.where(~exists, stored_country)
 
@@ -248,7 +269,7 @@ def check_amounts(b: Batch) -> None:
     b.error(
         (low_text != "") & low.isna(),
         "amount_low",
-        "amount '" + low_text + "' is not a number (use e.g. 62.5, in billions)",
+        lambda: "amount '" + low_text + "' is not a number (use e.g. 62.5, in billions)",
     )
     b.error(low <= 0, "amount_low", "amount must be greater than zero")
     high_text = b.text("amount_high")
@@ -256,13 +277,13 @@ def check_amounts(b: Batch) -> None:
     b.error(
         (high_text != "") & high.isna(),
         "amount_high",
-        "high amount '" + high_text + "' is not a number",
+        lambda: "high amount '" + high_text + "' is not a number",
     )
     high = high.where(high_text != "", low)
     b.error(
         high < low,
         "amount_high",
-        "high amount " + high.astype(str) + " is below the low amount " + low.astype(str),
+        lambda: "high amount " + high.astype(str) + " is below the low amount " + low.astype(str),
     )
     b.error(
         ~np.isfinite(low.fillna(0)) | ~np.isfinite(high.fillna(0)),
@@ -279,10 +300,12 @@ def check_currency(b: Batch) -> None:
     b.error(
         (currency != "") & ~known,
         "currency",
-        "unknown currency '"
-        + currency
-        + "'; the FX table knows "
-        + ", ".join(sorted(b.fx.currencies)),
+        lambda: (
+            "unknown currency '"
+            + currency
+            + "'; the FX table knows "
+            + ", ".join(sorted(b.fx.currencies))
+        ),
     )
     b.out["currency"] = currency
     b.out["currency_known"] = known
@@ -295,7 +318,7 @@ def check_announced_on(b: Batch) -> None:
     b.error(
         (text != "") & announced.isna(),
         "announced_on",
-        "announcement date '" + text + "' is not a date (use YYYY-MM-DD)",
+        lambda: "announcement date '" + text + "' is not a date (use YYYY-MM-DD)",
     )
     b.error(announced > pd.Timestamp(b.today), "announced_on", "announcement date is in the future")
     b.error(
@@ -355,7 +378,7 @@ def check_source_url(b: Batch) -> None:
     b.error(
         (url != "") & ~url.str.match(_URL, na=False),
         "source_url",
-        "source URL '" + url + "' is not a plain http(s) address (no user name or blanks)",
+        lambda: "source URL '" + url + "' is not a plain http(s) address (no user name or blanks)",
     )
 
 
@@ -426,8 +449,10 @@ def _drop_batch_duplicates(ok: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
     """Rows repeating an earlier row of the same batch (the database check is the
     service's)."""
     key = duplicate_key(ok)
-    first_line = ok.groupby(key)["line"].transform("first")
     dup = key.duplicated()
+    if not dup.any():
+        return ok, empty_errors()
+    first_line = ok.groupby(key)["line"].transform("first")
     errors = pd.DataFrame(
         {
             "line": ok["line"][dup],
