@@ -97,7 +97,8 @@ class FxTable:
         """Per row an id into the distinct upper-cased codes, and those codes (strings are
         normalized once per distinct value, not per row)."""
         ids, uniques = pd.factorize(np.asarray(currencies, dtype=object).reshape(-1))
-        names = pd.Index(pd.Series(uniques, dtype=object).astype(str).str.upper().str.strip())
+        # A handful of distinct codes: plain Python beats pandas' string methods here.
+        names = pd.Index([str(u).upper().strip() for u in uniques], dtype=object)
         ids = np.where(ids < 0, len(names), ids)  # NaN: an id past the end, never known
         return ids, names.append(pd.Index(["<missing>"]))
 

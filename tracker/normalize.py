@@ -155,6 +155,8 @@ def with_usd(frame: pd.DataFrame, fx: FxTable | None = None) -> pd.DataFrame:
 
 def _missing_rate_warnings(frame: pd.DataFrame, positions: np.ndarray) -> list[str]:
     """A sentence for each announcement at ``positions`` (left out: no FX rate)."""
+    if len(positions) == 0:  # the usual case; an empty itertuples still costs 3 ms
+        return []
     return [
         f"No FX rate for {r.currency} in the months of announcement #{r.id} ({r.company}, "
         f"{r.kind} {r.period}); it is left out of USD figures until the FX table covers "
@@ -603,19 +605,23 @@ def _aggregate_arrays(
     low: np.ndarray,
     high: np.ndarray,
 ) -> dict[str, object]:
-    """:func:`_aggregate` on group numbers: rows in the same order, so the sums are the
-    same additions in the same order."""
+    """:func:`_aggregate` on group numbers. The sums are numpy's, in row order: pandas'
+    groupby adds with compensation, so the two paths may differ in the last digit
+    (1e-15 of a figure shown to 0.1 bn); building its frame cost a 1k view 5 ms."""
     count = int(group.max()) + 1
-    rows = pd.DataFrame({"low": low, "mid": (low + high) / 2, "high": high})
-    sums = rows.groupby(group, sort=True).sum()
+    mid = (low + high) / 2
+    sums = {
+        name: np.bincount(group, weights=values, minlength=count)
+        for name, values in (("low", low), ("mid", mid), ("high", high))
+    }
     first_month = np.full(count, np.iinfo(np.int64).max)
     last_month = np.full(count, -1)
     np.minimum.at(first_month, group, month)
     np.maximum.at(last_month, group, month)
     return {
-        "low": sums["low"].to_numpy(),
-        "mid": sums["mid"].to_numpy(),
-        "high": sums["high"].to_numpy(),
+        "low": sums["low"],
+        "mid": sums["mid"],
+        "high": sums["high"],
         "months": _distinct_months(group, month, count),
         "covers": _covers(first_month, last_month),
         "announcement_ids": _join_ids(group, ids),
@@ -804,7 +810,10 @@ def view_of(resolution: Resolution, scopes: tuple[str, ...] = ()) -> AnnualView:
     else:
         by_basis, headline = _frame_view(_monthly_frame(frame, resolved))
     headline["in_totals"] = headline["months"] == 12
-    countries = frame.drop_duplicates("company").set_index("company")["country"]
+    # Each company's country, from its first row (a drop_duplicates of the whole frame
+    # copied every column: 2 ms of a 1k view).
+    first = ~frame["company"].duplicated().to_numpy()
+    countries = pd.Series(frame["country"].to_numpy()[first], index=frame["company"][first])
     headline.insert(1, "country", headline["company"].map(countries))
     by_basis.insert(1, "country", by_basis["company"].map(countries))
     # Rebuilt from the frame when asked for, so a cached view does not keep the month

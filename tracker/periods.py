@@ -69,8 +69,10 @@ def month_start(index: int) -> date:
 
 def month_indexes(dates: pd.Series) -> np.ndarray:
     """Vectorized month index of each date (the inverse of :func:`month_starts`)."""
-    ts = pd.to_datetime(dates)
-    return (ts.dt.year * 12 + ts.dt.month - 1).to_numpy(dtype=np.int64)
+    # numpy's month unit counts months since 1970-01 (pandas' .dt accessors cost 1.5 ms a
+    # call, three calls per view).
+    months = pd.to_datetime(dates).to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
+    return months.astype(np.int64) + 1970 * 12
 
 
 def month_starts(indexes: np.ndarray) -> pd.DatetimeIndex:
