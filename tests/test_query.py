@@ -162,3 +162,15 @@ def test_postgres_connection_string_keeps_every_part_and_option():
         "host=db.example dbname=capex user=us@er password='p@ss word' port=5433 "
         "sslmode=require options='-c statement_timeout=5000'"
     )
+
+
+def test_rows_arrow_cannot_type_become_a_plain_block():
+    """SQLite lets a column hold a number in one row and text in the next: that block is
+    read as pandas objects, as before, and keeps every value; typed rows give Arrow."""
+    from tracker.columnar import rows_to_arrow
+
+    typed = rows_to_arrow([(1, "a", None), (2, "b", 2.5)], ["n", "t", "x"])
+    assert typed.column("n").to_pylist() == [1, 2] and typed.column("x").null_count == 1
+    mixed = rows_to_arrow([(1, "a"), ("x", "b")], ["n", "t"])
+    assert isinstance(mixed, pd.DataFrame)
+    assert mixed["n"].tolist() == [1, "x"] and mixed["t"].tolist() == ["a", "b"]

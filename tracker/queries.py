@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlmodel import col
@@ -134,14 +135,20 @@ def _fetch_rows(bind: Bind, stmt: Select[Any]) -> pd.DataFrame:
             # In blocks: the driver's Python objects for 100k rows at once (dates,
             # strings) made the peak, and the memory the process keeps after it,
             # several times the frame.
-            parts = []
+            blocks = []
             while rows := cursor.fetchmany(_LOAD_ROWS):
-                parts.append(pd.DataFrame(rows, columns=names))
+                blocks.append(columnar.rows_to_arrow(rows, names))
         finally:
             cursor.close()
+    if blocks and all(isinstance(b, pa.Table) for b in blocks):
+        # A block whose text column was all NULL has it untyped: promoted to the other
+        # blocks' type, as one block of every row would have had it.
+        whole: pd.DataFrame = pa.concat_tables(blocks, promote_options="default").to_pandas()
+        return whole
+    parts: list[pd.DataFrame] = [
+        b if isinstance(b, pd.DataFrame) else b.to_pandas() for b in blocks
+    ]
     if len(parts) > 1:
-        # A block whose text column was all NULL left it untyped: infer again, as one
-        # frame of every row would have.
         return pd.concat(parts, ignore_index=True).infer_objects()
     return parts[0] if parts else pd.DataFrame(columns=names)
 
