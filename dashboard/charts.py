@@ -434,6 +434,21 @@ def quarterly(
     )
 
 
+# The columns guidance_history reads.
+_HISTORY_COLUMNS = (
+    "series",
+    "announced_on",
+    "annual_low_usd",
+    "annual_mid_usd",
+    "annual_high_usd",
+    "amount_low",
+    "amount_high",
+    "currency",
+    "notes",
+    *HOVER_COLUMNS,
+)
+
+
 def guidance_history(history: pd.DataFrame, company: str) -> go.Figure:
     """Each announcement as a point on its date, in annual USD, with its low-high band;
     one line per period the company guided, pledged or reported for."""
@@ -443,8 +458,10 @@ def guidance_history(history: pd.DataFrame, company: str) -> go.Figure:
     latest = rows.groupby("series")["announced_on"].max().sort_values(ascending=False)
     series = list(latest.index[:MAX_HISTORY_SERIES])
     fig = go.Figure()
-    for name in sorted(series):
-        part = rows[rows["series"] == name].sort_values("announced_on")
+    # The shown series' rows, with the columns drawn, split once: a filter per series
+    # over every announcement column cost most of the chart's time at 100k.
+    shown = rows.loc[rows["series"].isin(series), list(dict.fromkeys(_HISTORY_COLUMNS))]
+    for name, part in shown.sort_values("announced_on", kind="stable").groupby("series"):
         ranged = part["annual_high_usd"] > part["annual_low_usd"]
         hover = [
             "<br>".join(

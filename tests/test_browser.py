@@ -103,6 +103,9 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         )
         chart = page.locator(".js-plotly-plot").first
         assert "Meta" in chart.inner_text() and "Alphabet" not in chart.inner_text()
+        # The hidden chart that fetched plotly's code while the data loaded is gone.
+        assert page.locator(".st-key-chart_code_loader").count() == 0
+        assert page.locator(".js-plotly-plot").count() == 1
         page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
         # One chart at a time: the timeline is drawn when its tab opens, into the link.
         assert page.get_by_text("Capex per company and calendar year").count() == 0

@@ -4,6 +4,7 @@ opens it first."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -170,3 +171,31 @@ def test_past_the_size_limit_no_resolution_is_kept(configured_env, monkeypatch):
     assert resolved == [(), ("data_centers",)]
     view = at.session_state[state._CTX].view
     assert set(view.by_basis["scope"]) == {"data_centers"}
+
+
+def _loader_script() -> None:
+    """A run that asks for the chart code and keeps its place (the page empties it)."""
+    from dashboard import state
+
+    state._ask_for_chart_code()
+
+
+def test_a_sessions_first_run_asks_for_the_chart_code_once():
+    """The first run of a session draws one hidden empty chart (so the browser loads
+    plotly's code while the data load); later runs of that session draw none."""
+    at = AppTest.from_function(_loader_script, default_timeout=60).run()
+    loader = [c for c in at.get("plotly_chart")]
+    assert len(loader) == 1
+    assert json.loads(loader[0].proto.spec)["data"] == []
+    assert "display: none" in at.get("html")[0].proto.body
+    at.run()
+    assert not at.get("plotly_chart") and not at.get("html")
+
+
+def test_the_page_empties_the_chart_code_loader(configured_env):
+    """Once the data are there the loader's place is emptied: the Overview's first run
+    ends with its one real chart (the ranking), drawn from data."""
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1 and json.loads(charts[0].proto.spec)["data"]
