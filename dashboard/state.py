@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -384,13 +385,19 @@ def frame(page: str) -> Context:
     return ctx
 
 
+# Set once this server process has loaded the announcements (the warm-up or a page).
+_DATA_LOADED = threading.Event()
+
+
 def _ask_for_chart_code() -> DeltaGenerator:
-    """On a session's first run, a hidden empty chart before the data are loaded: the
-    browser fetches and compiles plotly's code (4.7 MB, about 2 s of a 2-core machine)
-    while the server loads and resolves the announcements, instead of after. Returns
-    its place, emptied once the data are there (the code stays loaded)."""
+    """While the server is still loading the data (a cold start), a session's first
+    run draws a hidden empty chart before it waits for them: the browser fetches and
+    compiles plotly's code (4.7 MB, about 2 s of a 2-core machine) during the wait
+    instead of after it. Once the data are loaded the chart comes at once, and loading
+    that code beside it only delays it, so then nothing is drawn. Returns the place,
+    emptied once the data are there (the code stays loaded)."""
     place = st.empty()
-    if not st.session_state.get(_CHART_CODE_ASKED):
+    if not _DATA_LOADED.is_set() and not st.session_state.get(_CHART_CODE_ASKED):
         st.session_state[_CHART_CODE_ASKED] = True
         with place.container(key="chart_code_loader"):
             st.html("<style>.st-key-chart_code_loader {display: none}</style>")
@@ -502,7 +509,9 @@ def load_base() -> tuple[Engine, str, tuple, pd.DataFrame, pd.DataFrame]:
     eng = engine()
     url = database_url()
     version = queries.data_version(eng)
-    return eng, url, version, _announcements(url, version), _companies(url, version)
+    loaded = eng, url, version, _announcements(url, version), _companies(url, version)
+    _DATA_LOADED.set()
+    return loaded
 
 
 def year_bounds(announcements: pd.DataFrame) -> tuple[int, int]:

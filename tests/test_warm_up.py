@@ -180,9 +180,11 @@ def _loader_script() -> None:
     state._ask_for_chart_code()
 
 
-def test_a_sessions_first_run_asks_for_the_chart_code_once():
-    """The first run of a session draws one hidden empty chart (so the browser loads
-    plotly's code while the data load); later runs of that session draw none."""
+def test_a_sessions_first_run_asks_for_the_chart_code_once(monkeypatch):
+    """While the data are not loaded yet, the first run of a session draws one hidden
+    empty chart (so the browser loads plotly's code while the data load); later runs
+    of that session draw none, and neither do sessions after the data are loaded."""
+    monkeypatch.setattr(state, "_DATA_LOADED", threading.Event())
     at = AppTest.from_function(_loader_script, default_timeout=60).run()
     loader = [c for c in at.get("plotly_chart")]
     assert len(loader) == 1
@@ -190,11 +192,15 @@ def test_a_sessions_first_run_asks_for_the_chart_code_once():
     assert "display: none" in at.get("html")[0].proto.body
     at.run()
     assert not at.get("plotly_chart") and not at.get("html")
+    state._DATA_LOADED.set()
+    later = AppTest.from_function(_loader_script, default_timeout=60).run()
+    assert not later.get("plotly_chart")
 
 
-def test_the_page_empties_the_chart_code_loader(configured_env):
+def test_the_page_empties_the_chart_code_loader(configured_env, monkeypatch):
     """Once the data are there the loader's place is emptied: the Overview's first run
     ends with its one real chart (the ranking), drawn from data."""
+    monkeypatch.setattr(state, "_DATA_LOADED", threading.Event())
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     charts = at.get("plotly_chart")
