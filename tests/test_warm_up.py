@@ -205,3 +205,20 @@ def test_the_page_empties_the_chart_code_loader(configured_env, monkeypatch):
     assert not at.exception
     charts = at.get("plotly_chart")
     assert len(charts) == 1 and json.loads(charts[0].proto.spec)["data"]
+
+
+def test_the_server_gives_free_memory_back_after_the_warm_up_and_each_page(
+    configured_env, monkeypatch
+):
+    """glibc's malloc_trim runs after the warm-up and after every page run (the freed
+    temporaries of a load or a view otherwise stay in the server's RSS)."""
+    assert state._MALLOC_TRIM is not None  # this machine's C library is glibc
+    calls: list[int] = []
+    monkeypatch.setattr(state, "_MALLOC_TRIM", lambda pad: calls.append(pad) or 1)
+    state.warm_up()
+    assert calls == [0]
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert calls == [0, 0]
+    at.switch_page("screens/methodology.py").run()
+    assert calls == [0, 0, 0]
