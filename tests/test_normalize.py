@@ -588,3 +588,17 @@ def test_the_fallback_sorts_and_counts_give_the_same_views(seeded_engine, monkey
         got = annual_view(frame, as_of, FX, inc)
         pd.testing.assert_frame_equal(got.headline, want.headline)
         pd.testing.assert_frame_equal(got.by_basis, want.by_basis)
+
+
+def test_dense_rank_is_the_rank_among_distinct_values():
+    """Ties are ranked by a table when they are small counts, by a sort otherwise;
+    both give np.unique's inverse: [5, 0, 5, 12] -> [1, 0, 1, 2]."""
+    import numpy as np
+
+    from tracker.normalize import _dense_rank
+
+    small = np.array([5, 0, 5, 12])
+    assert _dense_rank(small).tolist() == [1, 0, 1, 2]
+    wide = np.array([-3, 1 << 40, -3, 7])
+    assert _dense_rank(wide).tolist() == [0, 2, 0, 1]
+    assert _dense_rank(np.zeros(0, dtype=np.int64)).tolist() == []

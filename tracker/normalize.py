@@ -30,6 +30,8 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tracker.fx import FxTable, default_fx
 from tracker.periods import month_indexes, month_label
@@ -345,7 +347,7 @@ def _resolution_order(
         bits += max(size - 1, 1).bit_length()
     first = int(month.min()) if len(month) else 0
     span = int(month.max()) - first + 1 if len(month) else 1
-    levels = [np.unique(t, return_inverse=True)[1].reshape(-1) for t in ties]
+    levels = [_dense_rank(t) for t in ties]
     tie = np.zeros(count, dtype=np.int64)
     tie_bits = 0
     for level in levels:
@@ -358,7 +360,25 @@ def _resolution_order(
     if bits > _MAX_PACKED_BITS:
         return np.lexsort((tie[rep], key))
     row = (packed[rep] * span + (month - first)) << tie_bits | tie[rep]
-    return np.argsort(row)
+    # Every row's number is distinct, so any sort gives this order; the rows come in
+    # runs that already ascend (a statement's months), which timsort ("stable") merges
+    # instead of sorting: 0.11 -> 0.04 s at 100k announcements.
+    return np.argsort(row, kind="stable")
+
+
+def _dense_rank(values: np.ndarray) -> np.ndarray:
+    """Each value's rank among the distinct values (0, 1, ...), as np.unique's inverse.
+    The ties ranked here are small counts (months, 0/1), ranked through a table of
+    their range instead of a sort (20 ms at 100k announcements)."""
+    if len(values) and values.min() >= 0 and values.max() < _MAX_RANK_TABLE:
+        present = np.zeros(int(values.max()) + 1, dtype=bool)
+        present[values] = True
+        ranks: np.ndarray = (np.cumsum(present) - 1)[values]
+        return ranks
+    return np.unique(values, return_inverse=True)[1].reshape(-1)
+
+
+_MAX_RANK_TABLE = 1 << 20
 
 
 def _eligible_at(
@@ -505,8 +525,13 @@ def _with_concurrent_pledges(
     won = keep[kind_rank[keep] == pledge]
     if len(won) == 0:
         return np.zeros(0, dtype=np.int64)
-    extra = np.flatnonzero((kind_rank == pledge) & np.isin(key, key[won]))
-    out: np.ndarray = np.setdiff1d(extra, keep)
+    # Only pledge rows can be added; a mask for "kept" instead of a set difference
+    # (both sorted the whole month table: 40 ms of a 100k view).
+    pledges = np.flatnonzero(kind_rank == pledge)
+    kept = np.zeros(len(key), dtype=bool)
+    kept[keep] = True
+    same_month = np.isin(key[pledges], key[won])
+    out: np.ndarray = pledges[same_month & ~kept[pledges]]
     return out
 
 
@@ -572,9 +597,13 @@ def _join_ids(group: np.ndarray, ids: np.ndarray) -> list[str]:
     pairs = pd.unique(pairs[np.r_[True, pairs[1:] != pairs[:-1]]])
     pairs.sort()
     group, ids = pairs // width, pairs % width
-    last_of_group = np.r_[group[1:] != group[:-1], True]
-    text = ids.astype(str).astype(object) + np.where(last_of_group, "\n", ",")
-    return "".join(text.tolist())[:-1].split("\n")
+    # Arrow writes the numbers and joins each group's in C++ (numpy's text arrays and
+    # one Python join took 3x as long).
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    offsets = pa.array(np.r_[starts, len(ids)].astype(np.int32))
+    lists = pa.ListArray.from_arrays(offsets, pc.cast(pa.array(ids), pa.string()))
+    joined: list[str] = pc.binary_join(lists, ",").to_pylist()
+    return joined
 
 
 def _covers(first: np.ndarray, last: np.ndarray) -> np.ndarray:
