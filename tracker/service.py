@@ -170,7 +170,7 @@ def check(
     # Repeats of a stored announcement (other than the row itself).
     lookup = pd.Series(live["id"].to_numpy(), index=duplicate_key(live))
     lookup = lookup[~lookup.index.duplicated()]
-    twin = duplicate_key(valid).map(lookup)
+    twin = valid["duplicate_key"].map(lookup)  # validate_frame's key of each row
     repeat = twin.notna() & (twin != valid["id"]).fillna(True)
     problem(
         repeat,
@@ -242,9 +242,11 @@ def _check_supersedes(valid: pd.DataFrame, live: pd.DataFrame, problem: Problem)
         lambda: "supersedes #" + sup.astype(str) + ", which was announced later than this one",
     )
     links = {int(str(i)): int(t) for i, t in by_id["supersedes"].dropna().items()}
-    for line, row_id, target in zip(valid["line"], valid["id"], sup, strict=True):
-        if pd.isna(row_id) or pd.isna(target):
-            continue
+    # Only rows with an id and a target can close a circle (a new row has no id yet).
+    linked = valid[valid["id"].notna() & has]
+    for line, row_id, target in zip(
+        linked["line"], linked["id"], linked["supersedes"], strict=True
+    ):
         seen, step = {int(row_id)}, int(target)
         while step in links and step not in seen:
             seen.add(step)
@@ -482,7 +484,8 @@ def save(
         owners = [ids[k] for k in part["company_key"]]
         # Links are set once every row exists, so a row may supersede one inserted after
         # it (or in a later chunk of the same transaction).
-        targets = [None if pd.isna(t) else int(t) for t in part["supersedes"]]
+        linking = part["supersedes"].notna().to_numpy()
+        targets = part["supersedes"][linking].astype("int64").tolist()
         constants = {"created_at": now, "created_by": user, "updated_at": now, "version": 1}
         if session.connection().dialect.name == "postgresql" and len(part) >= COPY_MIN_ROWS:
             inserted = _copy_insert(session, part, owners, constants, explicit)
@@ -493,11 +496,14 @@ def save(
                 columns["id"] = [int(i) for i in part["id"]]
             columns["supersedes"] = [None] * len(part)
             inserted = _insert(session, _records(columns, constants), explicit)
-        links += [{"i": i, "s": int(t)} for i, t in zip(inserted, targets, strict=True) if t]
+        sources = np.asarray(inserted, dtype=np.int64)[linking].tolist()
+        links += [{"i": i, "s": t} for i, t in zip(sources, targets, strict=True)]
         new_ids += inserted
         report.inserted += len(part)
     report.pending_links = _link(session, links)
-    for row in valid[is_update].itertuples():
+    updates = valid[is_update]
+    # (itertuples costs 10 ms even on no rows: a chunked import of new rows skips it)
+    for row in updates.itertuples() if len(updates) else ():
         changes = {name: getattr(row, name) for name in EDITABLE}
         version = None if pd.isna(cast(float, row.version)) else int(cast(int, row.version))
         stored = _editable_row(session, int(cast(int, row.id)), version)

@@ -449,6 +449,8 @@ def _drop_batch_duplicates(ok: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
     """Rows repeating an earlier row of the same batch (the database check is the
     service's)."""
     key = duplicate_key(ok)
+    # Kept with the rows: the service looks them up among the stored ones by it.
+    ok = ok.assign(duplicate_key=key)
     dup = key.duplicated()
     if not dup.any():
         return ok, empty_errors()
