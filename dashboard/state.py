@@ -415,17 +415,20 @@ _DATA_LOADED = threading.Event()
 
 def _ask_for_chart_code() -> DeltaGenerator:
     """While the server is still loading the data (a cold start), a session's first
-    run draws a hidden empty chart before it waits for them: the browser fetches and
-    compiles plotly's code (4.7 MB, about 2 s of a 2-core machine) during the wait
-    instead of after it. Once the data are loaded the chart comes at once, and loading
-    that code beside it only delays it, so then nothing is drawn. Returns the place,
-    emptied once the data are there (the code stays loaded)."""
+    run says so and draws a hidden empty chart before it waits for them: the browser
+    fetches and compiles plotly's code (4.7 MB, about 2 s of a 2-core machine) during
+    the wait instead of after it. Once the data are loaded the chart comes at once, and
+    loading that code beside it only delays it, so then nothing is drawn. Returns the
+    place, emptied once the data are there (the code stays loaded)."""
     place = st.empty()
     if not _DATA_LOADED.is_set() and not st.session_state.get(_CHART_CODE_ASKED):
         st.session_state[_CHART_CODE_ASKED] = True
-        with place.container(key="chart_code_loader"):
-            st.html("<style>.st-key-chart_code_loader {display: none}</style>")
-            st.plotly_chart(go.Figure(), config={"staticPlot": True})
+        with place.container():
+            # The reader sees why the page is empty for a moment.
+            st.caption("Loading the announcements…")
+            with st.container(key="chart_code_loader"):
+                st.html("<style>.st-key-chart_code_loader {display: none}</style>")
+                st.plotly_chart(go.Figure(), config={"staticPlot": True})
     return place
 
 

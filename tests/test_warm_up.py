@@ -190,8 +190,9 @@ def test_a_sessions_first_run_asks_for_the_chart_code_once(monkeypatch):
     assert len(loader) == 1
     assert json.loads(loader[0].proto.spec)["data"] == []
     assert "display: none" in at.get("html")[0].proto.body
+    assert [c.value for c in at.caption] == ["Loading the announcements…"]
     at.run()
-    assert not at.get("plotly_chart") and not at.get("html")
+    assert not at.get("plotly_chart") and not at.get("html") and not at.caption
     state._DATA_LOADED.set()
     later = AppTest.from_function(_loader_script, default_timeout=60).run()
     assert not later.get("plotly_chart")
@@ -205,6 +206,7 @@ def test_the_page_empties_the_chart_code_loader(configured_env, monkeypatch):
     assert not at.exception
     charts = at.get("plotly_chart")
     assert len(charts) == 1 and json.loads(charts[0].proto.spec)["data"]
+    assert "Loading the announcements…" not in [c.value for c in at.caption]
 
 
 def test_the_server_gives_free_memory_back_after_the_warm_up_and_each_page(
