@@ -12,7 +12,6 @@ opens the same view, and Back/Forward restore the filters of the previous link.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import re
 import threading
@@ -345,10 +344,12 @@ def context() -> Context:
 def _find_malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim``, or None where the C library has none (macOS, musl)."""
     try:
-        trim: Callable[[int], int] = ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
-    except (OSError, AttributeError, TypeError):
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
         return None
-    return trim
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    found: Callable[[int], int] = trim
+    return found
 
 
 _MALLOC_TRIM = _find_malloc_trim()
@@ -383,13 +384,13 @@ def frame(page: str) -> Context:
     context (the filters are read from the session before their widgets are drawn, by
     :func:`draw_sidebar`). A visitor who may not read sees one sentence."""
     places = Sidebar(st.sidebar.container(), st.sidebar.container(), st.sidebar.container())
-    loader = _ask_for_chart_code()
     blocked = auth.read_blocked()
     if blocked:
         with places.account:
             auth.account_box()
         st.info(md_escape(blocked), icon=":material/lock:")
         st.stop()
+    loader = _ask_for_chart_code()
     try:
         eng, url, version, announcements, companies = load_base()
         places.company_names, places.country_codes, places.bounds = _choices(url, version)

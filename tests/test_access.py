@@ -8,12 +8,13 @@ sign-in itself, through a real OpenID provider, is in tests/test_browser_auth.py
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth
+from dashboard import auth, state
 from dashboard.auth import Settings, decide, is_loopback
 from tracker import bootstrap, queries
 
@@ -241,7 +242,12 @@ def test_signed_in_non_editor_is_told_why(signed_in_setup):
 
 def test_reading_can_require_sign_in(signed_in_setup, monkeypatch):
     monkeypatch.setenv("CAPEX_READ_REQUIRES_LOGIN", "1")
+    # As on a cold server (nothing loaded yet): a blocked visitor gets no loading line
+    # and no hidden chart either.
+    monkeypatch.setattr(state, "_DATA_LOADED", threading.Event())
     signed_in_setup.setattr(auth, "identity", lambda: None)
+    first = AppTest.from_file(APP, default_timeout=120).run()
+    assert not first.caption and not first.get("plotly_chart")
     at = run_page("overview")
     assert not at.dataframe and not at.get("plotly_chart") and not at.metric
     assert notices(at) == ["Sign in (in the sidebar) to see the tracker."]

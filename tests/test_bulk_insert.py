@@ -122,7 +122,7 @@ def test_stored_values_are_exactly_the_given_ones(empty_engine):
 
 
 def test_copy_text_is_postgresql_csv():
-    """What COPY reads: timestamps in UTC without an offset (10:00 UTC for 12:00+02:00),
+    """What COPY reads: timestamps in UTC, marked so (10:00Z for 12:00+02:00),
     an empty text quoted apart from a missing one (NULL), a column given as one value
     repeated, dates in ISO form, floats in their shortest exact form."""
     plus_two = timezone(timedelta(hours=2))
@@ -137,6 +137,25 @@ def test_copy_text_is_postgresql_csv():
         2,
     )
     assert text == (
-        b'2026-01-01 10:00:00.000000,"",,0.1,2025-01-02\n'
-        b"2026-01-01 10:00:00.000000,,,2,2025-03-04\n"
+        b'2026-01-01 10:00:00.000000Z,"",,0.1,2025-01-02\n'
+        b"2026-01-01 10:00:00.000000Z,,,2,2025-03-04\n"
     )
+
+
+def test_import_times_are_utc_whatever_the_servers_time_zone(empty_engine, db_url):
+    """On a PostgreSQL session in New York (UTC-5), rows saved by COPY carry the time
+    of the import in UTC, as rows saved one by one do; a time without its zone would be
+    read as New York time and come back five hours late."""
+    if empty_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stores the time as given; the COPY path is PostgreSQL's")
+    from sqlalchemy import create_engine
+
+    new_york = create_engine(db_url, connect_args={"options": "-c TimeZone=America/New_York"})
+    try:
+        before = pd.Timestamp.now(tz="UTC") - pd.Timedelta(seconds=1)
+        report = service.import_frame(new_york, batch())
+        after = pd.Timestamp.now(tz="UTC") + pd.Timedelta(seconds=1)
+    finally:
+        new_york.dispose()
+    stored = queries.announcements_frame(empty_engine).set_index("id").loc[report.ids]
+    assert stored["created_at"].between(before, after).all(), stored["created_at"].iloc[0]

@@ -149,3 +149,11 @@ def test_irregular_files_go_to_the_csv_module(text):
 def test_a_blank_line_keeps_later_lines_physical():
     frame = read_announcements_csv(f"{HEADER}\n{LINE}\n\n{LINE}\n".encode())
     assert list(frame.attrs["lines"]) == [2, 4]
+
+
+def test_a_blank_first_line_is_refused_in_one_sentence():
+    """No header on line 1: the file is refused with the line that does not fit (the
+    fast reader declines it rather than guessing a header)."""
+    assert csv_io._parse_with_arrow(f"\n{HEADER}\n{LINE}\n") is None
+    with pytest.raises(CsvFormatError, match="line 2 has a different number of cells"):
+        read_announcements_csv(f"\n{HEADER}\n{LINE}\n".encode())

@@ -79,3 +79,17 @@ def test_explicit_months_starting_at_the_announcement_month():
     in_2025 = min(p.last_month, 2025 * 12 + 11) - p.first_month + 1
     in_2028 = p.last_month - 2028 * 12 + 1
     assert (in_2025, in_2028) == (11, 1)
+
+
+def test_month_indexes_keep_local_months_and_far_years():
+    """A month index is the date's own month: 23:59 on 31 January in New York is still
+    January (24300 = 2025*12 + 0), and a year outside pandas' nanosecond range
+    (1677-2262) is not wrapped (0201-03 -> 201*12 + 2 = 2414)."""
+    import pandas as pd
+
+    from tracker.periods import month_indexes
+
+    new_york = pd.Series(pd.to_datetime(["2025-01-31 23:59"]).tz_localize("America/New_York"))
+    assert month_indexes(new_york).tolist() == [24300]
+    far = pd.Series(pd.to_datetime(["0201-03-15"], format="%Y-%m-%d"))
+    assert month_indexes(far).tolist() == [2414]

@@ -174,3 +174,15 @@ def test_rows_arrow_cannot_type_become_a_plain_block():
     mixed = rows_to_arrow([(1, "a"), ("x", "b")], ["n", "t"])
     assert isinstance(mixed, pd.DataFrame)
     assert mixed["n"].tolist() == [1, "x"] and mixed["t"].tolist() == ["a", "b"]
+
+
+def test_blocks_whose_types_clash_still_load():
+    """Two blocks in which one column holds numbers and then text (SQLite allows it):
+    the rows come back as one pandas frame, every value kept."""
+    from tracker import queries
+    from tracker.columnar import rows_to_arrow
+
+    names = ["n", "s"]
+    blocks = [rows_to_arrow([(1, "a"), (2, "b")], names), rows_to_arrow([("x", "c")], names)]
+    frame = queries._combined(blocks, names)
+    assert frame["n"].tolist() == [1, 2, "x"] and frame["s"].tolist() == ["a", "b", "c"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -214,7 +215,8 @@ def test_the_server_gives_free_memory_back_after_the_warm_up_and_each_page(
 ):
     """glibc's malloc_trim runs after the warm-up and after every page run (the freed
     temporaries of a load or a view otherwise stay in the server's RSS)."""
-    assert state._MALLOC_TRIM is not None  # this machine's C library is glibc
+    if platform.libc_ver()[0] == "glibc":
+        assert state._MALLOC_TRIM is not None
     calls: list[int] = []
     monkeypatch.setattr(state, "_MALLOC_TRIM", lambda pad: calls.append(pad) or 1)
     state.warm_up()

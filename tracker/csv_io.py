@@ -86,7 +86,8 @@ def _parse_with_arrow(text: str) -> Parsed | None:
     except csv.Error:
         return None
     irregular = (
-        header_reader.line_num != 1
+        not header  # a blank first line: the csv module's path says what is wrong
+        or header_reader.line_num != 1
         or len(set(header)) != len(header)
         or _BLANK_LINE.search(text) is not None
         or text.count("\r") != text.count("\r\n")
@@ -104,7 +105,7 @@ def _parse_with_arrow(text: str) -> Parsed | None:
                 quoted_strings_can_be_null=False,
             ),
         )
-    except pa.ArrowInvalid:
+    except pa.ArrowException:  # whatever Arrow cannot read, the csv module explains
         return None
     # Record i starts on line 2 + i, plus the line breaks inside the cells before it.
     breaks = np.zeros(table.num_rows, dtype=np.int64)

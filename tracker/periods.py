@@ -70,8 +70,12 @@ def month_start(index: int) -> date:
 def month_indexes(dates: pd.Series) -> np.ndarray:
     """Vectorized month index of each date (the inverse of :func:`month_starts`)."""
     # numpy's month unit counts months since 1970-01 (pandas' .dt accessors cost 1.5 ms a
-    # call, three calls per view).
-    months = pd.to_datetime(dates).to_numpy(dtype="datetime64[ns]").astype("datetime64[M]")
+    # call, three calls per view). In the dates' own unit (nanoseconds end in 2262) and
+    # local time (a zone's month, not UTC's).
+    ts = pd.to_datetime(dates)
+    if ts.dt.tz is not None:
+        ts = ts.dt.tz_localize(None)
+    months = ts.to_numpy().astype("datetime64[M]")
     return months.astype(np.int64) + 1970 * 12
 
 

@@ -6,7 +6,7 @@ statement; COPY streams the rows once. psycopg's ``write_row`` formats the rows 
 one in Python (1.1 s for 100k rows); Arrow's CSV writer formats whole columns in C++
 (about 0.1 s), and its text is what PostgreSQL's CSV reader expects: every text value
 quoted (so an empty text stays empty), a missing value unquoted and empty (NULL),
-dates in ISO form and floats in their shortest exact form.
+dates in ISO form, timestamps with their zone and floats in their shortest exact form.
 
 It runs on the caller's connection, so the rows are part of the import's transaction.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -39,10 +40,11 @@ _TYPES: dict[str, pa.DataType] = {
 def _arrow_column(name: str, values: Any, count: int) -> pa.Array:
     """One column as Arrow; a single value (the import's user, say) is repeated
     ``count`` times."""
-    if not isinstance(values, (pd.Series, list)):
-        if isinstance(values, datetime) and values.tzinfo is not None:
-            # Timestamp columns hold UTC without an offset, as the INSERT path stores them.
-            values = values.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(values, datetime):
+        # Written with its zone ("...Z"): the columns are timestamptz, and a time without
+        # one would be read in the session's time zone (hours off on a server not in UTC).
+        return pa.array([values.astimezone(UTC)] * count, pa.timestamp("us", tz="UTC"))
+    if not isinstance(values, (pd.Series, np.ndarray, list)):
         values = [values] * count
     kind = _TYPES.get(name)
     if kind is None and isinstance(values, pd.Series) and values.dtype == object:

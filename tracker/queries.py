@@ -140,11 +140,20 @@ def _fetch_rows(bind: Bind, stmt: Select[Any]) -> pd.DataFrame:
                 blocks.append(columnar.rows_to_arrow(rows, names))
         finally:
             cursor.close()
+    return _combined(blocks, names)
+
+
+def _combined(blocks: list[pa.Table | pd.DataFrame], names: list[str]) -> pd.DataFrame:
+    """One frame of the blocks :func:`_fetch_rows` read."""
     if blocks and all(isinstance(b, pa.Table) for b in blocks):
         # A block whose text column was all NULL has it untyped: promoted to the other
-        # blocks' type, as one block of every row would have had it.
-        whole: pd.DataFrame = pa.concat_tables(blocks, promote_options="default").to_pandas()
-        return whole
+        # blocks' type, as one block of every row would have had it. Blocks whose types
+        # clash (SQLite lets a column hold numbers here and text there) go to pandas.
+        try:
+            whole: pd.DataFrame = pa.concat_tables(blocks, promote_options="default").to_pandas()
+            return whole
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            pass
     parts: list[pd.DataFrame] = [
         b if isinstance(b, pd.DataFrame) else b.to_pandas() for b in blocks
     ]
