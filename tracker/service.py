@@ -349,22 +349,24 @@ def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int],
     return ids, len(new)
 
 
+def _stored_columns(valid: pd.DataFrame) -> dict[str, pd.Series]:
+    """The stored fields of validated rows, by column; ``id`` and ``supersedes`` are the
+    caller's (new ids, links set once every row exists)."""
+    names = [n for n in STORED_FIELDS if n not in ("id", "supersedes")]
+    names += ["period_start", "period_end", *(["external_key"] if "external_key" in valid else [])]
+    return {name: valid[name] for name in names}
+
+
 def _column_values(valid: pd.DataFrame) -> dict[str, list[Any]]:
-    """Stored fields of validated rows as Python lists (executemany wants plain values);
-    ``id`` and ``supersedes`` are the caller's."""
+    """:func:`_stored_columns` as Python lists (executemany wants plain values)."""
     out: dict[str, list[Any]] = {}
-    for name in STORED_FIELDS:
-        if name in ("id", "supersedes"):
-            continue
-        series = valid[name]
+    for name, series in _stored_columns(valid).items():
         if name in ("amount_low", "amount_high"):
             out[name] = series.astype(float).tolist()
+        elif name == "external_key":
+            out[name] = [None if pd.isna(v) else str(v) for v in series]
         else:
             out[name] = series.tolist()
-    if "external_key" in valid:
-        out["external_key"] = [None if pd.isna(v) else str(v) for v in valid["external_key"]]
-    out["period_start"] = list(valid["period_start"])
-    out["period_end"] = list(valid["period_end"])
     return out
 
 
@@ -399,12 +401,13 @@ def _copy_insert(
     """
     conn = session.connection()
     ids = [int(i) for i in part["id"]] if explicit_ids else pg_copy.new_ids(conn, len(part))
-    columns: dict[str, Any] = {"id": ids, "company_id": company_ids}
-    columns |= {name: part[name] for name in STORED_FIELDS if name not in columns}
-    columns |= {"supersedes": None, "period_start": part["period_start"]}
-    columns |= {"period_end": part["period_end"], **constants}
-    if "external_key" in part:
-        columns["external_key"] = part["external_key"]
+    columns: dict[str, Any] = {
+        "id": ids,
+        "company_id": company_ids,
+        **_stored_columns(part),
+        "supersedes": None,
+        **constants,
+    }
     pg_copy.copy_announcements(conn, columns, len(part))
     if explicit_ids:
         _move_id_sequence(conn)
