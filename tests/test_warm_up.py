@@ -51,6 +51,52 @@ def test_warm_up_loads_once_for_the_first_session(configured_env, monkeypatch):
     assert at.get("plotly_chart")
 
 
+def test_warm_up_has_each_single_scope_view_ready(configured_env, monkeypatch):
+    """A scope chosen at the default date is drawn from the warm-up's cache: no new
+    view is built for the first session that picks one."""
+    bootstrap.get_engine()
+    built: list[tuple[str, ...]] = []
+    original = state.view_of
+
+    def counted(resolution, scopes=()):
+        built.append(scopes)
+        return original(resolution, scopes)
+
+    monkeypatch.setattr(state, "view_of", counted)
+    monkeypatch.delitem(sys.modules, "dashboard.tables", raising=False)
+    state.warm_up()
+    assert built == [
+        (),
+        ("total_capex",),
+        ("ai_infrastructure",),
+        ("data_centers",),
+        ("total_investment",),
+    ]
+    assert "dashboard.tables" in sys.modules  # the Comparison page's Styler, loaded
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["scopes"] = "data_centers"
+    at.run()
+    assert not at.exception and at.get("plotly_chart")
+    assert len(built) == 5
+
+
+def test_warm_up_builds_no_scope_views_past_the_kept_resolution(configured_env, monkeypatch):
+    """Past KEEP_RESOLUTION_UP_TO each scope's view would resolve again (seconds at a
+    million announcements): only the default view is built."""
+    bootstrap.get_engine()
+    resolved: list[int] = []
+    original = state.resolve
+
+    def counted(*args, **kwargs) -> Resolution:
+        resolved.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(state, "resolve", counted)
+    monkeypatch.setattr(state, "KEEP_RESOLUTION_UP_TO", 0)
+    state.warm_up()
+    assert len(resolved) == 1
+
+
 def test_warm_up_failure_is_logged_not_raised(monkeypatch, tmp_path, caplog):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/capex.sqlite")
     bootstrap._engine_for.cache_clear()

@@ -159,7 +159,7 @@ def _guidance(ctx: state.Context, company: str, own: pd.DataFrame) -> None:
         f"{company}-guidance-history",
         state.guidance_data(plans, company),
     )
-    delivered = views.guided_vs_delivered(history)
+    delivered = ctx.guided_vs_delivered(company)
     if not delivered.empty:
         st.markdown(
             "**Guided vs delivered** (USD bn for the guided period; how far the reported "
