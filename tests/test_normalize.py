@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -602,3 +603,30 @@ def test_dense_rank_is_the_rank_among_distinct_values():
     wide = np.array([-3, 1 << 40, -3, 7])
     assert _dense_rank(wide).tolist() == [0, 2, 0, 1]
     assert _dense_rank(np.zeros(0, dtype=np.int64)).tolist() == []
+
+
+def test_company_month_membership_matches_isin():
+    """The table lookup behind concurrent pledges answers as np.isin does, keys outside
+    the table's companies or months included, and falls back past the table's size."""
+    keys = np.array(
+        [
+            3 * 100_000 + 24_300,
+            3 * 100_000 + 24_301,
+            2 * 100_000 + 24_300,
+            7 * 100_000 + 24_299,
+            5 * 100_000 + 24_310,
+            5 * 100_000 + 24_305,
+        ]
+    )
+    among = np.array([3 * 100_000 + 24_300, 5 * 100_000 + 24_305, 5 * 100_000 + 24_305])
+    expected = [True, False, False, False, False, True]
+    assert normalize._isin_company_months(keys, among).tolist() == expected
+    assert normalize._isin_company_months(keys, among[:0]).tolist() == [False] * 6
+    far = np.array([0 * 100_000 + 1, 90_000 * 100_000 + 99_000])
+    assert normalize._isin_company_months(far, far[:1]).tolist() == [True, False]
+    huge = np.array([0, 1, 200_000 * 100_000 + 99_999])  # a table of 2e10 cells: np.isin
+    assert normalize._isin_company_months(huge, huge[[0, 2]]).tolist() == [True, False, True]
+    rng = np.random.default_rng(7)
+    keys = rng.integers(0, 40, 5_000) * 100_000 + rng.integers(24_000, 24_300, 5_000)
+    among = keys[rng.integers(0, 5_000, 300)]
+    assert np.array_equal(normalize._isin_company_months(keys, among), np.isin(keys, among))

@@ -530,8 +530,29 @@ def _with_concurrent_pledges(
     pledges = np.flatnonzero(kind_rank == pledge)
     kept = np.zeros(len(key), dtype=bool)
     kept[keep] = True
-    same_month = np.isin(key[pledges], key[won])
+    same_month = _isin_company_months(key[pledges], key[won])
     out: np.ndarray = pledges[same_month & ~kept[pledges]]
+    return out
+
+
+def _isin_company_months(keys: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """``np.isin(keys, among)`` for company-month keys (company * 100_000 + month),
+    through a table of companies by months when it is small: np.isin sorted both
+    (14 ms of a 100k view)."""
+    if len(keys) == 0 or len(among) == 0:
+        return np.zeros(len(keys), dtype=bool)
+    company, month = np.divmod(keys, 100_000)
+    wanted_company, wanted_month = np.divmod(among, 100_000)
+    c0, m0 = int(wanted_company.min()), int(wanted_month.min())
+    companies = int(wanted_company.max()) - c0 + 1
+    span = int(wanted_month.max()) - m0 + 1
+    if companies * span > _MAX_MONTH_TABLE:
+        return np.isin(keys, among)
+    table = np.zeros(companies * span, dtype=bool)
+    table[(wanted_company - c0) * span + (wanted_month - m0)] = True
+    inside = (company >= c0) & (company - c0 < companies) & (month >= m0) & (month - m0 < span)
+    out = np.zeros(len(keys), dtype=bool)
+    out[inside] = table[(company[inside] - c0) * span + (month[inside] - m0)]
     return out
 
 
