@@ -122,7 +122,7 @@ def test_stored_values_are_exactly_the_given_ones(empty_engine):
 
 
 def test_copy_text_is_postgresql_csv():
-    """What COPY reads: timestamps in UTC, marked so (10:00Z for 12:00+02:00),
+    """What COPY reads: timestamps in UTC, marked so (10:00+00:00 for 12:00+02:00),
     an empty text quoted apart from a missing one (NULL), a column given as one value
     repeated, dates in ISO form, floats in their shortest exact form."""
     plus_two = timezone(timedelta(hours=2))
@@ -137,8 +137,8 @@ def test_copy_text_is_postgresql_csv():
         2,
     )
     assert text == (
-        b'2026-01-01 10:00:00.000000Z,"",,0.1,2025-01-02\n'
-        b"2026-01-01 10:00:00.000000Z,,,2,2025-03-04\n"
+        b'"2026-01-01T10:00:00+00:00","",,0.1,2025-01-02\n'
+        b'"2026-01-01T10:00:00+00:00",,,2,2025-03-04\n'
     )
 
 

@@ -41,9 +41,11 @@ def _arrow_column(name: str, values: Any, count: int) -> pa.Array:
     """One column as Arrow; a single value (the import's user, say) is repeated
     ``count`` times."""
     if isinstance(values, datetime):
-        # Written with its zone ("...Z"): the columns are timestamptz, and a time without
-        # one would be read in the session's time zone (hours off on a server not in UTC).
-        return pa.array([values.astimezone(UTC)] * count, pa.timestamp("us", tz="UTC"))
+        # Written with its zone ("...+00:00"): the columns are timestamptz, and a time
+        # without one would be read in the session's time zone (hours off on a server
+        # not in UTC). As text, formatted once: Arrow formatting the same timestamp on
+        # every row took two thirds of the CSV's time (0.17 of 0.26 s at 100k rows).
+        return pa.repeat(pa.scalar(values.astimezone(UTC).isoformat(), pa.string()), count)
     if not isinstance(values, (pd.Series, np.ndarray, list)):
         values = [values] * count
     kind = _TYPES.get(name)
