@@ -456,7 +456,9 @@ def _drop_batch_duplicates(ok: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame
     key = duplicate_key(ok)
     # Kept with the rows: the service looks them up among the stored ones by it.
     ok = ok.assign(duplicate_key=key)
-    dup = key.duplicated()
+    # On the keys' numbers: Series.duplicated on 100k Arrow strings took 0.1-0.2 s.
+    codes, _distinct = pd.factorize(key)
+    dup = pd.Series(codes, index=key.index).duplicated()
     if not dup.any():
         return ok, empty_errors()
     first_line = ok.groupby(key)["line"].transform("first")
