@@ -26,7 +26,9 @@ async def _lifespan(_app: st.App) -> AsyncIterator[None]:
 def _warm_up() -> None:
     from dashboard.state import warm_up
 
-    warm_up()
+    # The single-scope views after the first visitor's page, or a minute after the
+    # start if nobody comes.
+    warm_up(scope_views_after_first_page=60.0)
 
 
 app = st.App("app.py", lifespan=_lifespan)

@@ -12,7 +12,6 @@ opens the same view, and Back/Forward restore the filters of the previous link.
 from __future__ import annotations
 
 import ctypes
-import importlib
 import logging
 import re
 import threading
@@ -391,6 +390,7 @@ def run(page: str, render: Callable[[Context], None]) -> None:
     finally:
         draw_sidebar(ctx)
         give_back_free_memory()
+        _PAGE_DRAWN.set()
 
 
 def frame(page: str) -> Context:
@@ -535,28 +535,32 @@ def _as_of_typed() -> None:
         )
 
 
-# Modules only some pages import (the comparison table's pandas Styler brings jinja2:
-# 0.1 s of a first visit to Comparison), loaded by the warm-up instead.
-_PAGE_MODULES = ("dashboard.tables", "dashboard.forms", "tracker.importing")
+# Set once a page has been drawn in this server process: the warm-up's extra views wait
+# for it, so they do not compete with the first visitor's page for the one Python
+# thread that runs at a time.
+_PAGE_DRAWN = threading.Event()
 
 
-def warm_up() -> None:
+def warm_up(scope_views_after_first_page: float = 0.0) -> None:
     """Load the data and compute the default view into the caches before any session
-    asks (at the server's start, :mod:`dashboard.serve`), then what the next clicks
-    most likely need: the view of each single scope at the same date (0.1-0.15 s each
-    at 100k announcements, from the resolution already at hand; not past
-    KEEP_RESOLUTION_UP_TO, where each would resolve again) and the modules of the other
-    pages. Runs outside a script run: a failure is logged and left to the first page,
-    which shows it in one sentence."""
+    asks (at the server's start, :mod:`dashboard.serve`); then, once the first page has
+    been drawn (waiting at most ``scope_views_after_first_page`` seconds), the view of
+    each single scope at the same date, which a scope change then finds ready (0.1-0.15
+    s each at 100k announcements, from the resolution at hand; not past
+    KEEP_RESOLUTION_UP_TO, where each would resolve again). Built before the first
+    page, they made it 0.6 s later at 100k; loading the other pages' modules
+    (jinja2 for Comparison's table) up front made it 0.8 s later, so they are left to
+    the page that needs them. Runs outside a script run: a failure is logged and left
+    to the first page, which shows it in one sentence."""
     try:
         _eng, url, version, frame, _companies_frame = load_base()
         _choices(url, version)
         _data_as_of(url, version)
         as_of, _scopes, ventures, press = _view_key(ViewQuery())
         _view(url, version, as_of, (), ventures, press)
-        for module in _PAGE_MODULES:
-            importlib.import_module(module)
+        give_back_free_memory()
         if len(frame) <= KEEP_RESOLUTION_UP_TO:
+            _PAGE_DRAWN.wait(scope_views_after_first_page)
             for scope in Scope.values():
                 _view(url, version, as_of, (scope,), ventures, press)
     except Exception:

@@ -51,10 +51,8 @@ def test_warm_up_loads_once_for_the_first_session(configured_env, monkeypatch):
     assert at.get("plotly_chart")
 
 
-def test_warm_up_has_each_single_scope_view_ready(configured_env, monkeypatch):
-    """A scope chosen at the default date is drawn from the warm-up's cache: no new
-    view is built for the first session that picks one."""
-    bootstrap.get_engine()
+def _count_views(monkeypatch) -> list[tuple[str, ...]]:
+    """The scopes of every view built from here on."""
     built: list[tuple[str, ...]] = []
     original = state.view_of
 
@@ -63,7 +61,14 @@ def test_warm_up_has_each_single_scope_view_ready(configured_env, monkeypatch):
         return original(resolution, scopes)
 
     monkeypatch.setattr(state, "view_of", counted)
-    monkeypatch.delitem(sys.modules, "dashboard.tables", raising=False)
+    return built
+
+
+def test_warm_up_has_each_single_scope_view_ready(configured_env, monkeypatch):
+    """A scope chosen at the default date is drawn from the warm-up's cache: no new
+    view is built for the first session that picks one."""
+    bootstrap.get_engine()
+    built = _count_views(monkeypatch)
     state.warm_up()
     assert built == [
         (),
@@ -72,11 +77,30 @@ def test_warm_up_has_each_single_scope_view_ready(configured_env, monkeypatch):
         ("data_centers",),
         ("total_investment",),
     ]
-    assert "dashboard.tables" in sys.modules  # the Comparison page's Styler, loaded
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["scopes"] = "data_centers"
     at.run()
     assert not at.exception and at.get("plotly_chart")
+    assert len(built) == 5
+
+
+def test_the_scope_views_wait_for_the_first_page(configured_env, monkeypatch):
+    """Served, the warm-up builds the single-scope views only once a page has been
+    drawn: built before it, they delayed the first visitor's chart."""
+    bootstrap.get_engine()
+    built = _count_views(monkeypatch)
+    monkeypatch.setattr(state, "_PAGE_DRAWN", threading.Event())
+    warming = threading.Thread(target=state.warm_up, args=(60.0,))
+    warming.start()
+    deadline = time.monotonic() + 30
+    while not built and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert built == [()]  # the default view only, while no page has been drawn
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    warming.join(30)
+    assert not warming.is_alive()
     assert len(built) == 5
 
 
@@ -176,7 +200,7 @@ def test_the_served_app_starts_the_warm_up_as_the_server_starts(tmp_path):
         "import asyncio, threading\n"
         "from dashboard import serve, state\n"
         "called = threading.Event()\n"
-        "state.warm_up = lambda: called.set()\n"
+        "state.warm_up = lambda **_: called.set()\n"
         "async def main():\n"
         "    async with serve._lifespan(serve.app):\n"
         "        pass\n"
@@ -259,16 +283,17 @@ def test_the_page_empties_the_chart_code_loader(configured_env, monkeypatch):
 def test_the_server_gives_free_memory_back_after_the_warm_up_and_each_page(
     configured_env, monkeypatch
 ):
-    """glibc's malloc_trim runs after the warm-up and after every page run (the freed
-    temporaries of a load or a view otherwise stay in the server's RSS)."""
+    """glibc's malloc_trim runs after the warm-up's default view, after its scope views
+    and after every page run (the freed temporaries of a load or a view otherwise stay
+    in the server's RSS)."""
     if platform.libc_ver()[0] == "glibc":
         assert state._MALLOC_TRIM is not None
     calls: list[int] = []
     monkeypatch.setattr(state, "_MALLOC_TRIM", lambda pad: calls.append(pad) or 1)
     state.warm_up()
-    assert calls == [0]
+    assert calls == [0, 0]
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
-    assert calls == [0, 0]
-    at.switch_page("screens/methodology.py").run()
     assert calls == [0, 0, 0]
+    at.switch_page("screens/methodology.py").run()
+    assert calls == [0, 0, 0, 0]
