@@ -27,7 +27,7 @@ def _warm_up() -> None:
     from dashboard.state import warm_up
 
     # The single-scope views after the first visitor's page, or a minute after the
-    # start if nobody comes.
+    # default view if nobody comes.
     warm_up(scope_views_after_first_page=60.0)
 
 

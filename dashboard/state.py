@@ -561,8 +561,12 @@ def warm_up(scope_views_after_first_page: float = 0.0) -> None:
         give_back_free_memory()
         if len(frame) <= KEEP_RESOLUTION_UP_TO:
             _PAGE_DRAWN.wait(scope_views_after_first_page)
-            for scope in Scope.values():
-                _view(url, version, as_of, (scope,), ventures, press)
+            # Only from the resolution at hand: a first visitor who came with another
+            # date or inclusion replaced it, and resolving each scope again for a view
+            # nobody asked for would compete with that visitor.
+            if _RESOLVED.get("key") == (url, version, as_of, ventures, press):
+                for scope in Scope.values():
+                    _view(url, version, as_of, (scope,), ventures, press)
     except Exception:
         _LOG.warning("warm-up failed; the first page will load the data", exc_info=True)
     give_back_free_memory()

@@ -104,6 +104,26 @@ def test_the_scope_views_wait_for_the_first_page(configured_env, monkeypatch):
     assert len(built) == 5
 
 
+def test_no_scope_views_when_the_first_page_replaced_the_resolution(configured_env, monkeypatch):
+    """A first visitor who came with another date replaced the one resolution kept: the
+    warm-up then builds no single-scope views (each would resolve again)."""
+    bootstrap.get_engine()
+    built = _count_views(monkeypatch)
+    monkeypatch.setattr(state, "_PAGE_DRAWN", threading.Event())
+    warming = threading.Thread(target=state.warm_up, args=(60.0,))
+    warming.start()
+    deadline = time.monotonic() + 30
+    while not built and time.monotonic() < deadline:
+        time.sleep(0.05)
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["as_of"] = "2025-06-30"
+    at.run()
+    assert not at.exception
+    warming.join(30)
+    assert not warming.is_alive()
+    assert built == [(), ()]  # the default view, then the visitor's
+
+
 def test_warm_up_builds_no_scope_views_past_the_kept_resolution(configured_env, monkeypatch):
     """Past KEEP_RESOLUTION_UP_TO each scope's view would resolve again (seconds at a
     million announcements): only the default view is built."""
@@ -194,13 +214,15 @@ def test_a_scope_change_builds_its_view_from_the_cached_resolution(configured_en
 
 def test_the_served_app_starts_the_warm_up_as_the_server_starts(tmp_path):
     """dashboard/serve.py's lifespan hook (what the server runs on start) calls
-    state.warm_up in a thread. In a process of its own: an st.App pins the process's
-    script folder."""
+    state.warm_up in a thread, telling it to keep the single-scope views until the
+    first page is drawn. In a process of its own: an st.App pins the process's script
+    folder."""
     script = (
         "import asyncio, threading\n"
         "from dashboard import serve, state\n"
         "called = threading.Event()\n"
-        "state.warm_up = lambda **_: called.set()\n"
+        "state.warm_up = lambda scope_views_after_first_page=0: (\n"
+        "    scope_views_after_first_page > 0 and called.set())\n"
         "async def main():\n"
         "    async with serve._lifespan(serve.app):\n"
         "        pass\n"
