@@ -84,9 +84,9 @@ def test_warm_up_has_each_single_scope_view_ready(configured_env, monkeypatch):
     assert len(built) == 5
 
 
-def test_the_scope_views_wait_for_the_first_page(configured_env, monkeypatch):
-    """Served, the warm-up builds the single-scope views only once a page has been
-    drawn: built before it, they delayed the first visitor's chart."""
+def _served_warm_up(monkeypatch) -> tuple[list[tuple[str, ...]], threading.Thread]:
+    """The warm-up as the server starts it (waiting for a first page), in a thread,
+    once it has built the default view: the scopes of the views built, and the thread."""
     bootstrap.get_engine()
     built = _count_views(monkeypatch)
     monkeypatch.setattr(state, "_PAGE_DRAWN", threading.Event())
@@ -95,6 +95,13 @@ def test_the_scope_views_wait_for_the_first_page(configured_env, monkeypatch):
     deadline = time.monotonic() + 30
     while not built and time.monotonic() < deadline:
         time.sleep(0.05)
+    return built, warming
+
+
+def test_the_scope_views_wait_for_the_first_page(configured_env, monkeypatch):
+    """Served, the warm-up builds the single-scope views only once a page has been
+    drawn: built before it, they delayed the first visitor's chart."""
+    built, warming = _served_warm_up(monkeypatch)
     time.sleep(0.5)
     assert built == [()]  # the default view only, while no page has been drawn
     at = AppTest.from_file(APP, default_timeout=120).run()
@@ -107,14 +114,7 @@ def test_the_scope_views_wait_for_the_first_page(configured_env, monkeypatch):
 def test_no_scope_views_when_the_first_page_replaced_the_resolution(configured_env, monkeypatch):
     """A first visitor who came with another date replaced the one resolution kept: the
     warm-up then builds no single-scope views (each would resolve again)."""
-    bootstrap.get_engine()
-    built = _count_views(monkeypatch)
-    monkeypatch.setattr(state, "_PAGE_DRAWN", threading.Event())
-    warming = threading.Thread(target=state.warm_up, args=(60.0,))
-    warming.start()
-    deadline = time.monotonic() + 30
-    while not built and time.monotonic() < deadline:
-        time.sleep(0.05)
+    built, warming = _served_warm_up(monkeypatch)
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["as_of"] = "2025-06-30"
     at.run()
