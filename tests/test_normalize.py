@@ -630,3 +630,46 @@ def test_company_month_membership_matches_isin():
     keys = rng.integers(0, 40, 5_000) * 100_000 + rng.integers(24_000, 24_300, 5_000)
     among = keys[rng.integers(0, 5_000, 300)]
     assert np.array_equal(normalize._isin_company_months(keys, among), np.isin(keys, among))
+
+
+def test_company_blocks_split_month_rows_without_splitting_a_company():
+    """Companies 0, 1, 2 have 20, 10 and 30 month rows (statements 0+2, 1+4, 3). With
+    room for 20 rows a block, company 0 fills block 0 and companies 1 and 2 start past
+    20 rows: block 1 (each starts in the block its first row falls in). With 25, company
+    1 starts at row 20 (block 0) and company 2 at row 30 (block 1). With 100 all fit."""
+    from tracker.normalize import _company_blocks
+
+    codes = np.array([0, 1, 0, 2, 1])
+    n = np.array([10, 5, 10, 30, 5])
+    assert [b.tolist() for b in _company_blocks(codes, n, 3, 20)] == [[0, 2], [1, 3, 4]]
+    assert [b.tolist() for b in _company_blocks(codes, n, 3, 25)] == [[0, 1, 2, 4], [3]]
+    assert _company_blocks(codes, n, 3, 100) == [None]
+    assert _company_blocks(np.zeros(0, dtype=np.int64), np.zeros(0), 0, 1) == [None]
+
+
+@pytest.mark.parametrize("limit", [1, 40])
+def test_resolving_in_company_blocks_gives_the_same_rows(seeded_engine, monkeypatch, limit):
+    """A million announcements are resolved a block of companies at a time to bound
+    memory; on the fixture, blocks of one company each (limit 1) or of a few give the
+    same month rows, in the same order, and the same views as one block."""
+    from tracker.normalize import monthly_rows
+
+    frame = queries.announcements_frame(seeded_engine)
+    inc = Inclusion(ventures=True, press_reports=True)
+    whole_rows, _ = monthly_rows(frame, TODAY, FX, inc)
+    whole_view = annual_view(frame, TODAY, FX, inc)
+    monkeypatch.setattr(normalize, "_BLOCK_MONTH_ROWS", limit)
+    blocks: list[object] = []
+    resolve_block = normalize._resolve_block
+
+    def counted(statements, block):  # type: ignore[no-untyped-def]
+        blocks.append(block)
+        return resolve_block(statements, block)
+
+    monkeypatch.setattr(normalize, "_resolve_block", counted)
+    rows, _ = monthly_rows(frame, TODAY, FX, inc)
+    pd.testing.assert_frame_equal(rows, whole_rows)
+    assert len(blocks) > 1 and all(b is not None for b in blocks)
+    view = annual_view(frame, TODAY, FX, inc)
+    pd.testing.assert_frame_equal(view.headline, whole_view.headline)
+    pd.testing.assert_frame_equal(view.by_basis, whole_view.by_basis)

@@ -271,15 +271,6 @@ def _resolve(
     high_usd = frame["amount_high"].to_numpy(dtype=float)[positions] / rate
     n = (last - first + 1).astype(np.int64)
 
-    # The month rows' arrays are the peak of a view's memory (a million announcements
-    # make some twelve million rows, 96 MiB per int64 array): built in place, so at most
-    # one temporary of that length lives beside them.
-    total = int(n.sum())
-    rep = np.repeat(np.arange(len(positions)), n)
-    month = np.arange(total, dtype=np.int64)
-    month -= np.repeat(np.cumsum(n) - n, n)
-    month += first[rep]
-
     company_code, companies = pd.factorize(frame["company"].take(positions))
     scope_codes, scope_values = _codes(frame["scope"], positions)
     scope_rank = _lookup(scope_codes, scope_values, SCOPE_RANK, 9)
@@ -298,27 +289,27 @@ def _resolve(
     period_codes, _periods = _codes(frame["period"], positions)
     series = np.where(kind_rank == KIND_RANK[Kind.PLEDGE.value], period_codes + 1, 0)
     n_series = int(series.max()) + 1 if len(series) else 1
-    key = company_code[rep].astype(np.int64)
-    for values, size in ((scope_rank, 16), (kind_rank, 16), (series, n_series)):
-        key *= size
-        key += values[rep]
-    key *= _MONTH_SLOTS
-    key += month
-    order = _resolution_order(
-        [(company_code, len(companies)), (scope_rank, 16), (kind_rank, 16), (series, n_series)],
-        rep,
-        month,
-        key,
-        [ineligible.astype(np.int64), detail.astype(np.int64)],
-        np.lexsort((-ids, -announced)),
+    statements = _Statements(
+        first=first,
+        n=n,
+        parts=[
+            (company_code, len(companies)),
+            (scope_rank, 16),
+            (kind_rank, 16),
+            (series, n_series),
+        ],
+        ranks=_SortRanks.of(
+            [ineligible.astype(np.int64), detail.astype(np.int64)],
+            np.lexsort((-ids, -announced)),
+        ),
+        low=low_usd / n,
+        high=high_usd / n,
+        applies=is_actual,
     )
-    starts = _first_per_group(key[order])
-    keep = order[starts]
-    del key  # 96 MiB at a million announcements, not needed past here
-    low = low_usd / n
-    high = high_usd / n
-    low_kept, high_kept, counts = _settle(starts, order, keep, rep, n, low, high, is_actual)
-    keep, low_kept, high_kept = keep[counts], low_kept[counts], high_kept[counts]
+    blocks = [
+        _resolve_block(statements, block)
+        for block in _company_blocks(company_code, n, len(companies), _BLOCK_MONTH_ROWS)
+    ]
     resolved = _Resolved(
         positions=positions,
         company_code=company_code,
@@ -328,12 +319,110 @@ def _resolve(
         ineligible=ineligible,
         ids=ids,
         n=n,
-        src=rep[keep],
-        month=month[keep],
-        low=low_kept,
-        high=high_kept,
+        src=np.concatenate([b[0] for b in blocks]),
+        month=np.concatenate([b[1] for b in blocks]),
+        low=np.concatenate([b[2] for b in blocks]),
+        high=np.concatenate([b[3] for b in blocks]),
     )
     return resolved, missing
+
+
+@dataclass
+class _SortRanks:
+    """Per statement, the order rule 3 reads statements of one month in: ``tie`` (the
+    tie levels, densely ranked, then the place among the newest first) and the bits it
+    takes."""
+
+    tie: np.ndarray
+    bits: int
+
+    @classmethod
+    def of(cls, ties: list[np.ndarray], newest_first: np.ndarray) -> _SortRanks:
+        count = len(newest_first)
+        latest = np.empty(count, dtype=np.int64)
+        latest[newest_first] = np.arange(count)
+        tie = np.zeros(count, dtype=np.int64)
+        bits = 0
+        for level in (_dense_rank(t) for t in ties):
+            size = int(level.max()) + 1 if count else 1
+            tie = tie * size + level
+            bits += max(size - 1, 1).bit_length()
+        latest_bits = max(count - 1, 1).bit_length()
+        return cls(tie=(tie << latest_bits) | latest, bits=bits + latest_bits)
+
+
+@dataclass
+class _Statements:
+    """What rule 3 needs of each statement kept by rules 1-2: its first month and
+    month count, the ``parts`` of its group key (values, number of values), its sort
+    ranks within a group, its per-month values, and whether it settles (``applies``,
+    see :func:`_settle`)."""
+
+    first: np.ndarray
+    n: np.ndarray
+    parts: list[tuple[np.ndarray, int]]
+    ranks: _SortRanks
+    low: np.ndarray
+    high: np.ndarray
+    applies: np.ndarray
+
+
+# Month rows resolved at once. A million announcements make some twelve million month
+# rows (96 MiB per int64 array); sorting and settling them in one go held 0.9 GiB
+# above the loaded announcements. A group never spans two companies, so the rows are
+# resolved a block of companies at a time, with the same result.
+_BLOCK_MONTH_ROWS = 4_000_000
+
+
+def _company_blocks(
+    company_code: np.ndarray, n: np.ndarray, companies: int, limit: int
+) -> list[np.ndarray | None]:
+    """Statement positions per block of consecutive companies whose month rows add up
+    to about ``limit`` (a company is never split); ``[None]`` (every statement) when
+    they all fit in one block. Blocks come in company-code order, so their resolved
+    rows concatenate in the order one block would give."""
+    per_company = np.bincount(company_code, weights=n, minlength=companies)
+    if per_company.sum() <= limit:
+        return [None]
+    block_of = ((np.cumsum(per_company) - per_company) // limit).astype(np.int64)
+    block = block_of[company_code]
+    order = np.argsort(block, kind="stable")
+    bounds = np.searchsorted(block[order], np.arange(1, int(block_of[-1]) + 1))
+    # A stable sort keeps each block's statements in their own order.
+    return [part for part in np.split(order, bounds) if len(part)]
+
+
+def _resolve_block(
+    s: _Statements, block: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rule 3 for the statements at ``block`` (every one when None): the kept month
+    rows as (statement, month, low, high), sorted by group key and month."""
+
+    def of(values: np.ndarray) -> np.ndarray:
+        return values if block is None else values[block]
+
+    n = of(s.n)
+    # The month rows' arrays are the peak of a view's memory: built in place, so at
+    # most one temporary of their length lives beside them.
+    rep = np.repeat(np.arange(len(n)), n)
+    month = np.arange(len(rep), dtype=np.int64)
+    month -= np.repeat(np.cumsum(n) - n, n)
+    month += of(s.first)[rep]
+    parts = [(of(values), size) for values, size in s.parts]
+    key = parts[0][0][rep].astype(np.int64, copy=False)
+    for values, size in parts[1:]:
+        key *= size
+        key += values[rep]
+    key *= _MONTH_SLOTS
+    key += month
+    order = _resolution_order(parts, rep, month, key, of(s.ranks.tie), s.ranks.bits)
+    starts = _first_per_group(key[order])
+    keep = order[starts]
+    del key  # 96 MiB per ten million rows, not needed past here
+    low, high, counts = _settle(starts, order, keep, rep, n, of(s.low), of(s.high), of(s.applies))
+    src = rep[keep[counts]]
+    month = month[keep[counts]]
+    return (src if block is None else block[src]), month, low[counts], high[counts]
 
 
 def _resolution_order(
@@ -341,38 +430,26 @@ def _resolution_order(
     rep: np.ndarray,
     month: np.ndarray,
     key: np.ndarray,
-    ties: list[np.ndarray],
-    newest_first: np.ndarray,
+    tie: np.ndarray,
+    tie_bits: int,
 ) -> np.ndarray:
     """Month rows in the order rule 3 reads them: by ``key`` (``parts`` per statement,
-    then the month), and within a key by ``ties`` (per statement, ascending), then the
-    statement's place in ``newest_first``. Every level is numbered densely and packed
-    into one integer per row, so one sort replaces a sort per level (the widest part
-    of a view's time at 100k); when the numbers do not fit in _MAX_PACKED_BITS, the
-    levels are sorted one by one, in the same order."""
-    count = len(newest_first)
-    latest = np.empty(count, dtype=np.int64)
-    latest[newest_first] = np.arange(count)
-    packed = np.zeros(count, dtype=np.int64)
+    then the month), and within a key by ``tie`` (per statement, see
+    :class:`_SortRanks`). Every level is packed into one integer per row, so one sort
+    replaces a sort per level (the widest part of a view's time at 100k); when the
+    numbers do not fit in _MAX_PACKED_BITS, the levels are sorted one by one, in the
+    same order."""
+    packed = np.zeros(len(tie), dtype=np.int64)
     bits = 0
     for values, size in parts:
         packed = packed * size + values
         bits += max(size - 1, 1).bit_length()
     first = int(month.min()) if len(month) else 0
     span = int(month.max()) - first + 1 if len(month) else 1
-    levels = [_dense_rank(t) for t in ties]
-    tie = np.zeros(count, dtype=np.int64)
-    tie_bits = 0
-    for level in levels:
-        size = int(level.max()) + 1 if count else 1
-        tie = tie * size + level
-        tie_bits += max(size - 1, 1).bit_length()
-    tie_bits += max(count - 1, 1).bit_length()
-    tie = (tie << max(count - 1, 1).bit_length()) | latest
     bits += max(span - 1, 1).bit_length() + tie_bits
     if bits > _MAX_PACKED_BITS:
         return np.lexsort((tie[rep], key))
-    row = packed[rep]  # in place, as the month rows in _resolve
+    row = packed[rep]  # in place, as the month rows in _resolve_block
     row *= span
     row += month
     row -= first
