@@ -20,17 +20,17 @@ st.set_page_config(
     layout="wide",
 )
 
-from dashboard.state import NAV, page_errors  # noqa: E402  (after set_page_config)
+from dashboard.state import NAV, page_errors, sidebar_from_main_script  # noqa: E402
 
 PAGES = [
     st.Page(path, title=title, url_path=url_path, icon=icon, default=i == 0)
     for i, (_section, path, title, url_path, icon) in enumerate(NAV)
 ]
 
-# Each page runs through ``state.run(...)``, which builds the page's context, draws the
-# page and then the sidebar (its links carry the view's query string); keeping that in
-# the page (not here) means a page file run on its own (as streamlit.testing's
-# AppTest.switch_page does) still gets the same frame. A database or I/O failure shows
+# Each page runs through ``state.run(...)``, which builds the page's context and draws
+# the page; the sidebar (its links carry the view's query string) is drawn here after
+# it, as this script's own elements, which the browser keeps across page switches. A
+# page file run on its own draws its sidebar itself. A database or I/O failure shows
 # one sentence, not a traceback.
-with page_errors():
+with page_errors(), sidebar_from_main_script():
     st.navigation(PAGES, position="hidden").run()
