@@ -116,6 +116,32 @@ def test_every_page_renders_with_the_data_date(app: AppTest, page: str):
     assert app.sidebar.multiselect(key="f_companies").options
 
 
+def test_the_sidebar_is_the_main_scripts_own(app: AppTest, monkeypatch):
+    """The browser keeps a main script's elements across a page switch and mounts a
+    page's again, so the sidebar is drawn by app.py after the page has run, under the
+    main script's hash, on the first page and after a switch."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import (
+        ThreadState,
+        get_script_run_ctx,
+    )
+
+    seen: list[bool] = []
+    draw = state.draw_sidebar
+
+    def recorded(ctx: state.Context) -> None:
+        run = get_script_run_ctx()
+        assert run is not None
+        main = run.pages_manager.main_script_hash
+        seen.append(ThreadState.get().active_script_hash == main)
+        draw(ctx)
+
+    monkeypatch.setattr(state, "draw_sidebar", recorded)
+    ok(app.run())
+    open_page(app, "methodology")
+    assert seen == [True, True]
+    assert app.sidebar.multiselect(key="f_companies").options
+
+
 # --- overview ------------------------------------------------------------------------
 
 
