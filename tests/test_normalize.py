@@ -647,13 +647,18 @@ def test_company_blocks_split_month_rows_without_splitting_a_company():
     assert _company_blocks(np.zeros(0, dtype=np.int64), np.zeros(0), 0, 1) == [None]
 
 
+@pytest.mark.parametrize("packed_bits", [62, 0])
 @pytest.mark.parametrize("limit", [1, 40])
-def test_resolving_in_company_blocks_gives_the_same_rows(seeded_engine, monkeypatch, limit):
+def test_resolving_in_company_blocks_gives_the_same_rows(
+    seeded_engine, monkeypatch, limit, packed_bits
+):
     """A million announcements are resolved a block of companies at a time to bound
     memory; on the fixture, blocks of one company each (limit 1) or of a few give the
-    same month rows, in the same order, and the same views as one block."""
+    same month rows, in the same order, and the same views as one block, with the
+    packed sort and with its level-by-level fallback (packed_bits 0)."""
     from tracker.normalize import monthly_rows
 
+    monkeypatch.setattr(normalize, "_MAX_PACKED_BITS", packed_bits)
     frame = queries.announcements_frame(seeded_engine)
     inc = Inclusion(ventures=True, press_reports=True)
     whole_rows, _ = monthly_rows(frame, TODAY, FX, inc)

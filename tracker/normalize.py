@@ -306,10 +306,12 @@ def _resolve(
         high=high_usd / n,
         applies=is_actual,
     )
-    blocks = [
-        _resolve_block(statements, block)
-        for block in _company_blocks(company_code, n, len(companies), _BLOCK_MONTH_ROWS)
-    ]
+    kept = _joined(
+        [
+            _resolve_block(statements, block)
+            for block in _company_blocks(company_code, n, len(companies), _BLOCK_MONTH_ROWS)
+        ]
+    )
     resolved = _Resolved(
         positions=positions,
         company_code=company_code,
@@ -319,19 +321,34 @@ def _resolve(
         ineligible=ineligible,
         ids=ids,
         n=n,
-        src=np.concatenate([b[0] for b in blocks]),
-        month=np.concatenate([b[1] for b in blocks]),
-        low=np.concatenate([b[2] for b in blocks]),
-        high=np.concatenate([b[3] for b in blocks]),
+        src=kept[0],
+        month=kept[1],
+        low=kept[2],
+        high=kept[3],
     )
     return resolved, missing
+
+
+def _joined(blocks: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """The blocks' arrays joined field by field, each block's part of a field freed once
+    it is copied, so the kept rows are not held twice while they are joined."""
+    if len(blocks) == 1:
+        return list(blocks[0])
+    fields = [list(parts) for parts in zip(*blocks, strict=True)]
+    del blocks[:]
+    joined = []
+    for parts in fields:
+        joined.append(np.concatenate(parts))
+        del parts[:]
+    return joined
 
 
 @dataclass
 class _SortRanks:
     """Per statement, the order rule 3 reads statements of one month in: ``tie`` (the
     tie levels, densely ranked, then the place among the newest first) and the bits it
-    takes."""
+    takes. Computed once for all statements (the newest-first order is a sort of every
+    statement) and only read in each block, where the ranks keep their order."""
 
     tie: np.ndarray
     bits: int
@@ -377,10 +394,12 @@ _BLOCK_MONTH_ROWS = 4_000_000
 def _company_blocks(
     company_code: np.ndarray, n: np.ndarray, companies: int, limit: int
 ) -> list[np.ndarray | None]:
-    """Statement positions per block of consecutive companies whose month rows add up
-    to about ``limit`` (a company is never split); ``[None]`` (every statement) when
-    they all fit in one block. Blocks come in company-code order, so their resolved
-    rows concatenate in the order one block would give."""
+    """Statement positions per block of consecutive companies: a company goes to the
+    block its first month row falls in, counting ``limit`` rows a block, so a block
+    holds at most ``limit`` rows plus its last company's (a company is never split);
+    ``[None]`` (every statement) when they all fit in one block. Blocks come in
+    company-code order, so their resolved rows concatenate in the order one block
+    would give."""
     per_company = np.bincount(company_code, weights=n, minlength=companies)
     if per_company.sum() <= limit:
         return [None]
@@ -418,7 +437,7 @@ def _resolve_block(
     order = _resolution_order(parts, rep, month, key, of(s.ranks.tie), s.ranks.bits)
     starts = _first_per_group(key[order])
     keep = order[starts]
-    del key  # 96 MiB per ten million rows, not needed past here
+    del key  # 8 bytes a month row, not needed past here
     low, high, counts = _settle(starts, order, keep, rep, n, of(s.low), of(s.high), of(s.applies))
     src = rep[keep[counts]]
     month = month[keep[counts]]
