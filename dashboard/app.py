@@ -5,9 +5,9 @@ starts (``streamlit run dashboard/app.py`` also works, without that). This file 
 the page configuration and the navigation; each page is a file in ``dashboard/screens``
 (not ``pages/``, which Streamlit would serve on its own, bypassing the navigation) with
 its own URL, and runs through :func:`dashboard.state.run`: it loads the cached data,
-reads the shared filters (kept in the URL query string), builds the page's context,
-draws the page and then the sidebar. Every number comes from the ``tracker`` package;
-the pages only lay out widgets, tables and charts.
+reads the shared filters (kept in the URL query string), builds the page's context
+and draws the page; this file then draws the sidebar. Every number comes from the
+``tracker`` package; the pages only lay out widgets, tables and charts.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ PAGES = [
 # Each page runs through ``state.run(...)``, which builds the page's context and draws
 # the page; the sidebar (its links carry the view's query string) is drawn here after
 # it, as this script's own elements, which the browser keeps across page switches. A
-# page file run on its own draws its sidebar itself. A database or I/O failure shows
-# one sentence, not a traceback.
+# database or I/O failure shows one sentence, not a traceback.
 with page_errors(), sidebar_from_main_script():
     st.navigation(PAGES, position="hidden").run()

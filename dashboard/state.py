@@ -1,7 +1,9 @@
 """State shared by every page: the engine, cached loads, the view's filters and the link.
 
-``app.py`` builds one :class:`Context` per script run (after the sidebar filters) and
-stores it for the page that runs next; a page calls :func:`context` to get it. Loaded
+Each page runs through :func:`run`, which builds one :class:`Context` per script run
+(:func:`frame`, from the filters in the session) and draws the page; ``app.py`` then
+draws the sidebar (:func:`sidebar_from_main_script`). A callback gets the run's
+context from :func:`context`. Loaded
 data is cached by :func:`tracker.queries.data_version`, so an edit shows everywhere at
 once, and the annual view by that version plus the choices that change figures.
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -372,11 +375,12 @@ def _find_malloc_trim() -> Callable[[int], int] | None:
 
 
 _MALLOC_TRIM = _find_malloc_trim()
-if _MALLOC_TRIM is not None:
+if _MALLOC_TRIM is not None and "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
     # Arrow's buffers (the loaded text columns, the load's blocks) from glibc's heap,
     # which malloc_trim empties. Arrow's own allocator (mimalloc) keeps the pages it
     # frees: at a million announcements some 280 MiB after the load, for the server's
-    # life, and its release_unused gave back a tenth of them.
+    # life, and its release_unused gave back a tenth of them. Process-wide, as the
+    # server is this module's process; an operator's ARROW_DEFAULT_MEMORY_POOL wins.
     pa.set_memory_pool(pa.system_memory_pool())
 
 
@@ -436,10 +440,13 @@ def _sidebar_places() -> Sidebar:
 
 
 def _finish(ctx: Context) -> None:
-    """After the page: the sidebar, the freed memory back, the first page marked drawn."""
-    draw_sidebar(ctx)
-    give_back_free_memory()
-    _PAGE_DRAWN.set()
+    """After the page: the sidebar, the freed memory back, the first page marked drawn
+    (the last two even when the sidebar fails)."""
+    try:
+        draw_sidebar(ctx)
+    finally:
+        give_back_free_memory()
+        _PAGE_DRAWN.set()
 
 
 def frame(page: str) -> Context:

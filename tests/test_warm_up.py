@@ -322,3 +322,28 @@ def test_the_server_gives_free_memory_back_after_the_warm_up_and_each_page(
     assert calls == [0, 0, 0, 0]
     at.switch_page("screens/methodology.py").run()
     assert calls == [0, 0, 0, 0, 0]
+
+
+def test_a_failing_sidebar_still_gives_memory_back_and_marks_the_page_drawn(
+    configured_env, monkeypatch
+):
+    """When the sidebar fails (say the sign-in box cannot reach its service), the page
+    shows the one sentence, and the run still trims the heap and marks the first page
+    drawn (else the warm-up's scope views would wait out their full timeout)."""
+    from tracker.errors import CapexError
+
+    drawn = threading.Event()
+    monkeypatch.setattr(state, "_PAGE_DRAWN", drawn)
+    calls: list[int] = []
+    monkeypatch.setattr(state, "_MALLOC_TRIM", lambda pad: calls.append(pad) or 1)
+
+    def broken(ctx: state.Context) -> None:
+        raise CapexError("The sign-in service cannot be reached; try again in a minute.")
+
+    monkeypatch.setattr(state, "draw_sidebar", broken)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "The sign\\-in service cannot be reached; try again in a minute\\."
+    ]
+    assert drawn.is_set() and calls
