@@ -509,7 +509,9 @@ def report(results: list[dict[str, Any]]) -> str:
             )
             limit = "< 1.5 GiB" if million else "< 400 MiB"
             row(r, "server RSS after the views", r["server RSS"], "", None, limit)
-            row(r, "server peak RSS", r["server peak RSS"], "", None, "")
+            # At a million the issue asks for the app to stay under 1.5 GiB throughout.
+            peak_limit = "< 1.5 GiB" if million else ""
+            row(r, "server peak RSS", r["server peak RSS"], "", None, peak_limit)
     lines.append("")
     lines.append("Page switches (s): ")
     for r in results:
