@@ -15,6 +15,7 @@ from tests.helpers import announcement_frame, fx_table, rows
 from tracker import queries
 from tracker.normalize import annual_view
 from tracker.views import (
+    YearTotal,
     announcement_figures,
     announcement_texts,
     basis_table,
@@ -171,6 +172,21 @@ def test_year_total_leaves_out_partial_years_and_names_them(fixture_frame):
     # Alibaba's pledge starts in February (11 months); Microsoft's FY2025 ends in June.
     assert total.left_out == ["Alibaba (11 of 12 months)", "Microsoft (6 of 12 months)"]
     assert "left out for partial coverage: Alibaba (11 of 12 months)" in total.note()
+
+
+def test_year_total_note_counts_one_company_in_the_singular():
+    """One company filtered in reads as one company, not "All 1 companies"."""
+
+    def note(companies: int, left_out: list[str]) -> str:
+        return YearTotal(2026, 135.0, companies, "Meta", 135.0, left_out).note()
+
+    assert note(1, []) == "The company shown has a full year."
+    assert note(2, []) == "All 2 companies have a full year."
+    assert note(1, ["Oracle (5 of 12 months)"]) == (
+        "Total over 1 company with a full year; left out for partial coverage: "
+        "Oracle (5 of 12 months)."
+    )
+    assert note(3, ["Oracle (5 of 12 months)"]).startswith("Total over 3 companies with")
 
 
 def test_year_total_with_a_six_month_company():

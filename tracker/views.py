@@ -99,10 +99,15 @@ class YearTotal:
     left_out: list[str]  # "Microsoft (6 of 12 months)"
 
     def note(self) -> str:
+        """The sentence under the total (one company filtered in reads "The company
+        has", not "All 1 companies have")."""
         if not self.left_out:
+            if self.companies == 1:
+                return "The company shown has a full year."
             return f"All {self.companies} companies have a full year."
+        counted = f"{self.companies} compan{'y' if self.companies == 1 else 'ies'}"
         return (
-            f"Total over {self.companies} companies with a full year; left out for partial "
+            f"Total over {counted} with a full year; left out for partial "
             "coverage: " + ", ".join(self.left_out) + "."
         )
 
