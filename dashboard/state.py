@@ -3,9 +3,9 @@
 Each page runs through :func:`run`, which builds one :class:`Context` per script run
 (:func:`frame`, from the filters in the session) and draws the page; ``app.py`` then
 draws the sidebar (:func:`sidebar_from_main_script`). A callback gets the run's
-context from :func:`context`. Loaded
-data is cached by :func:`tracker.queries.data_version`, so an edit shows everywhere at
-once, and the annual view by that version plus the choices that change figures.
+context from :func:`context`. Loaded data is cached by
+:func:`tracker.queries.data_version`, so an edit shows everywhere at once, and the
+annual view by that version plus the choices that change figures.
 
 The filters live in the URL query string (:meth:`ViewQuery.to_params`): a copied link
 opens the same view, and Back/Forward restore the filters of the previous link.
