@@ -292,12 +292,9 @@ def _resolve(
     statements = _Statements(
         first=first,
         n=n,
-        parts=[
-            (company_code, len(companies)),
-            (scope_rank, 16),
-            (kind_rank, 16),
-            (series, n_series),
-        ],
+        group=_GroupNumbers.of(
+            [(company_code, len(companies)), (scope_rank, 16), (kind_rank, 16), (series, n_series)]
+        ),
         ranks=_SortRanks.of(
             [ineligible.astype(np.int64), detail.astype(np.int64)],
             np.lexsort((-ids, -announced)),
@@ -344,6 +341,26 @@ def _joined(blocks: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
 
 
 @dataclass
+class _GroupNumbers:
+    """Per statement, its rule-3 group (company, scope, kind, pledge series) as one
+    number, ``parts`` (values, number of values) packed in that order, and the bits
+    it takes. A month row's group key is its statement's number and its month."""
+
+    number: np.ndarray
+    bits: int
+
+    @classmethod
+    def of(cls, parts: list[tuple[np.ndarray, int]]) -> _GroupNumbers:
+        number = np.zeros(len(parts[0][0]), dtype=np.int64)
+        bits = 0
+        for values, size in parts:
+            number *= size
+            number += values
+            bits += max(size - 1, 1).bit_length()
+        return cls(number=number, bits=bits)
+
+
+@dataclass
 class _SortRanks:
     """Per statement, the order rule 3 reads statements of one month in: ``tie`` (the
     tie levels, densely ranked, then the place among the newest first) and the bits it
@@ -371,13 +388,12 @@ class _SortRanks:
 @dataclass
 class _Statements:
     """What rule 3 needs of each statement kept by rules 1-2: its first month and
-    month count, the ``parts`` of its group key (values, number of values), its sort
-    ranks within a group, its per-month values, and whether it settles (``applies``,
-    see :func:`_settle`)."""
+    month count, its group, its sort ranks within a group, its per-month values, and
+    whether it settles (``applies``, see :func:`_settle`)."""
 
     first: np.ndarray
     n: np.ndarray
-    parts: list[tuple[np.ndarray, int]]
+    group: _GroupNumbers
     ranks: _SortRanks
     low: np.ndarray
     high: np.ndarray
@@ -427,14 +443,11 @@ def _resolve_block(
     month = np.arange(len(rep), dtype=np.int64)
     month -= np.repeat(np.cumsum(n) - n, n)
     month += of(s.first)[rep]
-    parts = [(of(values), size) for values, size in s.parts]
-    key = parts[0][0][rep].astype(np.int64, copy=False)
-    for values, size in parts[1:]:
-        key *= size
-        key += values[rep]
+    group = of(s.group.number)
+    key = group[rep]
     key *= _MONTH_SLOTS
     key += month
-    order = _resolution_order(parts, rep, month, key, of(s.ranks.tie), s.ranks.bits)
+    order = _resolution_order(group, s.group.bits, rep, month, key, of(s.ranks.tie), s.ranks.bits)
     starts = _first_per_group(key[order])
     keep = order[starts]
     del key  # 8 bytes a month row, not needed past here
@@ -445,30 +458,26 @@ def _resolve_block(
 
 
 def _resolution_order(
-    parts: list[tuple[np.ndarray, int]],
+    group: np.ndarray,
+    group_bits: int,
     rep: np.ndarray,
     month: np.ndarray,
     key: np.ndarray,
     tie: np.ndarray,
     tie_bits: int,
 ) -> np.ndarray:
-    """Month rows in the order rule 3 reads them: by ``key`` (``parts`` per statement,
-    then the month), and within a key by ``tie`` (per statement, see
-    :class:`_SortRanks`). Every level is packed into one integer per row, so one sort
-    replaces a sort per level (the widest part of a view's time at 100k); when the
-    numbers do not fit in _MAX_PACKED_BITS, the levels are sorted one by one, in the
-    same order."""
-    packed = np.zeros(len(tie), dtype=np.int64)
-    bits = 0
-    for values, size in parts:
-        packed = packed * size + values
-        bits += max(size - 1, 1).bit_length()
+    """Month rows in the order rule 3 reads them: by ``key`` (the statement's ``group``
+    number, see :class:`_GroupNumbers`, then the month), and within a key by ``tie``
+    (per statement, see :class:`_SortRanks`). Every level is packed into one integer
+    per row, so one sort replaces a sort per level (the widest part of a view's time
+    at 100k); when the numbers do not fit in _MAX_PACKED_BITS, the levels are sorted
+    one by one, in the same order."""
     first = int(month.min()) if len(month) else 0
     span = int(month.max()) - first + 1 if len(month) else 1
-    bits += max(span - 1, 1).bit_length() + tie_bits
+    bits = group_bits + max(span - 1, 1).bit_length() + tie_bits
     if bits > _MAX_PACKED_BITS:
         return np.lexsort((tie[rep], key))
-    row = packed[rep]  # in place, as the month rows in _resolve_block
+    row = group[rep]  # in place, as the month rows in _resolve_block
     row *= span
     row += month
     row -= first
