@@ -286,6 +286,41 @@ def test_query_params_set_the_filters(dash_env):
     assert metric(at, "Capex total 2026").value == "335.0 USD bn"
 
 
+def test_chosen_companies_are_resolved_alone(dash_env, monkeypatch):
+    """With companies chosen, the view resolves their announcements only (a date
+    change at 100k announcements 0.34 -> 0.09 s in the server), with the figures the
+    whole view gives them. As of 2025-06-30: Meta 2025 = guidance #6, 64-72, mid 68;
+    Amazon 2025 = guidance #18, about 100. Without a company filter, every company."""
+    resolved: list[set[str]] = []
+    original = state.resolve
+
+    def recorded(frame, *args, **kwargs):
+        resolved.append(set(frame["company"]))
+        return original(frame, *args, **kwargs)
+
+    monkeypatch.setattr(state, "resolve", recorded)
+    state.clear_caches()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"companies": "Meta,Amazon", "as_of": AS_OF})
+    ok(at.run())
+    at.sidebar.text_input(key="f_as_of_text").set_value("2025-06-30")
+    ok(at.run())
+    ok(at.run())  # the same view again: from the cache
+    assert resolved == [{"Meta", "Amazon"}, {"Meta", "Amazon"}]
+    at.selectbox(key="overview_year").set_value(2025)
+    ok(at.run())
+    ranking = chart_specs(at)[0]
+    bars = {
+        x: y
+        for trace in ranking["data"]
+        for x, y in zip(trace_values(trace, "x"), trace_values(trace, "y"), strict=True)
+    }
+    assert bars == pytest.approx({"Meta": 68.0, "Amazon": 100.0})
+    at.sidebar.multiselect(key="f_companies").set_value([])
+    ok(at.run())
+    assert len(resolved) == 3 and {"Meta", "Amazon", "Alphabet", "Oracle"} <= resolved[-1]
+
+
 def test_changed_filters_are_written_back_to_the_url(app: AppTest):
     app.sidebar.multiselect(key="f_companies").set_value(["Meta"])
     app.sidebar.selectbox(key="f_measure").set_value("low")

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
 import pytest
 
-from tests.helpers import fx_table
+from tests.helpers import announcement_frame, fx_table, rows
 from tracker import queries
-from tracker.query import ViewQuery, filter_announcements, run
+from tracker.query import (
+    CompanyRows,
+    ViewQuery,
+    chosen_companies,
+    compute_view,
+    filter_announcements,
+    filter_rows,
+    run,
+)
 
 FX = fx_table()
 TODAY = date(2026, 11, 26)
@@ -89,6 +98,81 @@ def test_include_ventures_and_as_of(seeded_engine):
     early = filter_announcements(frame, ViewQuery(as_of=date(2024, 12, 31)))
     # Known by the end of 2024: Microsoft FY2024 (#1) and Amazon's UK pledge (#22).
     assert list(early["id"]) == [1, 22]
+
+
+def test_chosen_companies_alone_get_the_figures_of_the_whole_view(seeded_engine):
+    """Each company, a country, and companies and a country together, resolved alone:
+    exactly their rows of the view of every company, at two dates, with and without
+    joint ventures (revisions, ``supersedes`` and a month's choice between statements
+    never cross companies)."""
+    frame = queries.announcements_frame(seeded_engine)
+    for as_of in (TODAY, date(2025, 6, 30)):
+        for ventures in (False, True):
+            base = ViewQuery(as_of=as_of, include_ventures=ventures)
+            every = compute_view(frame, base, FX)
+            choices = [replace(base, companies=(c,)) for c in frame["company"].unique()]
+            choices += [
+                replace(base, countries=("CN",)),
+                replace(base, companies=("Meta", "Alibaba"), countries=("US",)),
+            ]
+            for query in choices:
+                alone = compute_view(frame, query, FX)
+                for table in ("headline", "by_basis"):
+                    want = filter_rows(getattr(every, table), query).reset_index(drop=True)
+                    got = getattr(alone, table).reset_index(drop=True)
+                    # An empty table's columns are the same; their dtypes may differ.
+                    pd.testing.assert_frame_equal(got, want, check_dtype=not want.empty)
+    # By hand, as of 2025-06-30: Meta 2024 = actual #4, 39.23; 2025 = guidance #6,
+    # 64-72 (the latest known then), mid 68.
+    meta = compute_view(frame, ViewQuery(as_of=date(2025, 6, 30), companies=("Meta",)), FX)
+    assert list(meta.headline["company"]) == ["Meta", "Meta"]
+    assert list(meta.headline["mid"]) == pytest.approx([39.23, 68])
+
+
+def test_company_rows_take_the_chosen_companies_in_frame_order():
+    frame = pd.DataFrame(
+        {
+            "company": ["B", "A", "B", "C", "A"],
+            "country": ["US", "CN", "US", None, "CN"],
+            "id": [1, 2, 3, 4, 5],
+        }
+    )
+    rows_of = CompanyRows.of(frame)
+    ids = lambda q: list(rows_of.chosen(frame, q)["id"])  # noqa: E731
+    assert ids(ViewQuery(companies=("A", "B"))) == [1, 2, 3, 5]
+    assert ids(ViewQuery(countries=("CN",))) == [2, 5]
+    assert ids(ViewQuery(companies=("A", "C"), countries=("US",))) == []
+    assert ids(ViewQuery(companies=("Nobody",))) == []
+    # Without filters, the frame itself; with one, the same rows with or without an index.
+    assert chosen_companies(frame, ViewQuery()) is frame
+    query = ViewQuery(companies=("C", "B"))
+    assert chosen_companies(frame, query).equals(chosen_companies(frame, query, rows_of))
+
+
+def test_a_missing_rate_warns_only_when_its_company_is_shown():
+    """Alibaba's pledge (CNY, no 2025 rate) is left out with a warning in a view of
+    every company or of Alibaba, not in a view of Meta alone (62.5 a year)."""
+    fx = fx_table({"CNY": {2024: 7.0}, "USD": {2025: 1.0}})
+    alibaba = {
+        "company": "Alibaba",
+        "country": "CN",
+        "kind": "pledge",
+        "scope": "ai_infrastructure",
+        "period": "2025-02/2028-01",
+        "amount_low": "380",
+        "amount_high": "",
+        "currency": "CNY",
+        "qualifier": "at_least",
+        "announced_on": "2025-02-24",
+    }
+    frame = announcement_frame(rows(alibaba, {"company": "Meta"}), fx)
+    every = compute_view(frame, ViewQuery(as_of=TODAY), fx)
+    assert len(every.warnings) == 1 and "No FX rate for CNY" in every.warnings[0]
+    own = compute_view(frame, ViewQuery(as_of=TODAY, companies=("Alibaba",)), fx)
+    assert own.warnings == every.warnings
+    meta = compute_view(frame, ViewQuery(as_of=TODAY, countries=("US",)), fx)
+    assert meta.warnings == []
+    assert list(meta.headline["mid"]) == pytest.approx([62.5])
 
 
 def test_announcements_load_in_blocks_like_one_frame(seeded_engine, monkeypatch):

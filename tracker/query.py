@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from tracker.fx import FxTable
@@ -123,12 +124,62 @@ def filter_announcements(frame: pd.DataFrame, query: ViewQuery) -> pd.DataFrame:
     return out
 
 
+@dataclass(frozen=True)
+class CompanyRows:
+    """Where each company's announcements are in a frame, and each company's country:
+    the rows of a few chosen companies are then taken without scanning the whole frame
+    (at 100k announcements a filter of every row took 15-75 ms in the dashboard's
+    server, a take of one company's rows a few ms)."""
+
+    positions: dict[str, np.ndarray]
+    country: dict[str, str | None]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> CompanyRows:
+        positions = frame.groupby("company", sort=False, observed=True).indices
+        country = frame["country"].to_numpy()
+        return cls(
+            positions={str(c): rows for c, rows in positions.items()},
+            country={str(c): country[rows[0]] for c, rows in positions.items()},
+        )
+
+    def chosen(self, frame: pd.DataFrame, query: ViewQuery) -> pd.DataFrame:
+        """``frame``'s rows (the frame this was built from) of the companies the company
+        and country filters keep, in the frame's order."""
+        names, countries = set(query.companies), set(query.countries)
+        parts = [
+            rows
+            for company, rows in self.positions.items()
+            if (not names or company in names)
+            and (not countries or self.country[company] in countries)
+        ]
+        rows = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+        return frame.take(rows)
+
+
+def chosen_companies(
+    frame: pd.DataFrame, query: ViewQuery, rows: CompanyRows | None = None
+) -> pd.DataFrame:
+    """The announcements of the companies ``query``'s company and country filters keep
+    (all of them when neither is set); ``rows`` is :meth:`CompanyRows.of` ``frame``
+    when at hand. Every figure belongs to one company: a revision, a ``supersedes``
+    link (checked on every write) and a month's choice between statements never cross
+    companies, and a joint venture is its own company's row. So these rows resolved
+    alone give the chosen companies the figures a view of every company gives them,
+    for a fraction of the work (at 100k synthetic announcements, one company has some
+    150)."""
+    if not query.companies and not query.countries:
+        return frame
+    return (rows or CompanyRows.of(frame)).chosen(frame, query)
+
+
 def compute_view(frame: pd.DataFrame, query: ViewQuery, fx: FxTable | None = None) -> AnnualView:
-    """The annual view of ``query``'s scopes, before company, country and year filters
-    (which do not change any figure, so the dashboard caches this part). What
-    supersedes what is decided over every scope before the scopes are chosen, so a
-    superseded announcement stays out whatever scopes are shown."""
-    return annual_view(frame, query.as_of, fx, query.inclusion, query.scopes)
+    """The annual view of ``query``'s scopes and chosen companies (:func:`chosen_companies`),
+    before the year filter. What supersedes what is decided over every scope before the
+    scopes are chosen, so a superseded announcement stays out whatever scopes are shown."""
+    return annual_view(
+        chosen_companies(frame, query), query.as_of, fx, query.inclusion, query.scopes
+    )
 
 
 def run(frame: pd.DataFrame, query: ViewQuery, fx: FxTable | None = None) -> ViewResult:
