@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers import announcement_frame, fx_table, rows
 from tracker import queries
-from tracker.normalize import annual_view
+from tracker.normalize import annual_view, superseded_ids
 from tracker.views import (
     YearTotal,
     announcement_figures,
@@ -135,6 +135,26 @@ def test_revisions_are_linked_whatever_the_row_order(fixture_frame):
     pd.testing.assert_series_equal(
         linked["revises_id"].reset_index(drop=True), expected["revises_id"].reset_index(drop=True)
     )
+
+
+def test_a_supersedes_link_counts_once_its_announcement_is_known(fixture_frame):
+    """Meta's #8 (2025-10-29) made to supersede #5: nothing is superseded as of
+    2025-06-30, #5 is from the day #8 was announced."""
+    frame = fixture_frame.copy()
+    frame.loc[frame["id"] == 8, "supersedes"] = 5
+    assert superseded_ids(frame, date(2025, 6, 30)) == set()
+    assert superseded_ids(frame, date(2025, 10, 29)) == {5}
+    assert superseded_ids(frame) == {5}
+
+
+def test_without_the_seed_companies_the_three_latest_are_compared(fixture_frame):
+    """No Alibaba, Microsoft or Meta: the three most recent, by date then id. Of the
+    rest of the fixture, the latest are Alphabet's #15 and #16 (both 2026-02-04) and
+    Amazon's #21 (2026-02-05)."""
+    others = fixture_frame[~fixture_frame["company"].isin(["Alibaba", "Microsoft", "Meta"])]
+    assert default_comparison_ids(others) == [15, 16, 21]
+    # In any row order.
+    assert default_comparison_ids(others.iloc[::-1]) == [15, 16, 21]
 
 
 def test_compare_announcements_puts_pledge_and_plans_side_by_side(fixture_frame):

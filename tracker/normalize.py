@@ -120,9 +120,13 @@ class AnnualView:
 
 
 def superseded_ids(frame: pd.DataFrame, as_of: date | None = None) -> set[int]:
-    """Ids that a known announcement explicitly supersedes."""
-    known = frame if as_of is None else frame[_announced(frame) <= pd.Timestamp(as_of)]
-    return set(known["supersedes"].dropna().astype(int))
+    """Ids that a known announcement explicitly supersedes. Only the two columns are
+    read: filtering the whole frame first copied every column (at a million
+    announcements 0.5 s of the Compare announcements page)."""
+    links = frame["supersedes"]
+    if as_of is not None:
+        links = links[(_announced(frame) <= pd.Timestamp(as_of)).to_numpy()]
+    return set(links.dropna().astype(int))
 
 
 def _announced(frame: pd.DataFrame) -> pd.Series:
