@@ -37,7 +37,7 @@ from tracker.config import database_url, public_url
 from tracker.csv_io import table_to_csv
 from tracker.errors import CapexError, database_errors
 from tracker.normalize import AnnualView, Inclusion, Resolution, resolve, view_of
-from tracker.query import CompanyRows, ViewQuery, chosen_companies, filter_rows
+from tracker.query import CompanyRows, ViewQuery, filter_rows
 from tracker.vocab import Measure, Scope
 
 _LOG = logging.getLogger(__name__)
@@ -201,7 +201,13 @@ def _resolution(url: str, version: tuple, as_of: date, ventures: bool, press: bo
     return resolve(_announcements(url, version), as_of, include=Inclusion(ventures, press))
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+# Chosen companies are resolved alone up to this many of their announcements (at 100k
+# synthetic announcements some 130 companies); a larger choice (a country holding most
+# companies) is cut from the view of every company, which the warm-up has ready, so
+# each cached view keeps at most this many rows of its own.
+CHOSEN_ROWS_UP_TO = 20_000
+
+
 def _view(
     url: str,
     version: tuple,
@@ -212,39 +218,70 @@ def _view(
     companies: tuple[str, ...],
     countries: tuple[str, ...],
 ) -> AnnualView:
-    """The view of ``scopes`` for the chosen ``companies`` and ``countries`` (every
-    company when neither is set). Chosen companies are resolved alone
+    """The view of ``scopes`` for the chosen ``companies`` and ``countries``, or of
+    every company (neither set, or more than CHOSEN_ROWS_UP_TO announcements chosen:
+    the caller filters it). A few chosen companies are resolved alone
     (:func:`tracker.query.chosen_companies`: at 100k announcements a date change with
-    one company chosen 0.4 -> 0.1 s). For every company: from the resolution of every
-    scope at this date when it is at hand (a scope change), else by resolving those
-    scopes only (a date change while a scope is chosen: at 100k a third of the rows).
-    Past KEEP_RESOLUTION_UP_TO announcements no resolution is kept: at a million it held
-    some 250 MiB."""
-    include = Inclusion(ventures, press)
+    one company chosen 0.34 -> 0.09 s in the server, at a million 2.6 -> 0.1 s)."""
     if companies or countries:
-        chosen = _chosen(url, version, companies, countries)
-        return view_of(resolve(chosen, as_of, None, include, scopes))
-    key = (url, version, as_of, ventures, press)
-    if _RESOLVED.get("key") == key:
-        return view_of(_resolution(*key), scopes)
-    frame = _announcements(url, version)
-    if scopes or len(frame) > KEEP_RESOLUTION_UP_TO:
-        return view_of(resolve(frame, as_of, None, include, scopes))
-    return view_of(_resolution(*key), scopes)
+        # One cache entry whatever the order the names were chosen in.
+        companies, countries = tuple(sorted(set(companies))), tuple(sorted(set(countries)))
+        chosen = ViewQuery(companies=companies, countries=countries)
+        if len(_company_rows(url, version).positions_of(chosen)) <= CHOSEN_ROWS_UP_TO:
+            return _chosen_view(url, version, as_of, scopes, ventures, press, companies, countries)
+    return _every_view(url, version, as_of, scopes, ventures, press)
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _company_rows(url: str, version: tuple) -> CompanyRows:
-    return CompanyRows.of(_announcements(url, version))
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _chosen_view(
+    url: str,
+    version: tuple,
+    as_of: date,
+    scopes: tuple[str, ...],
+    ventures: bool,
+    press: bool,
+    companies: tuple[str, ...],
+    countries: tuple[str, ...],
+) -> AnnualView:
+    """The view of the chosen companies alone (a cache of its own, so they never
+    evict the views of every company)."""
+    frame = _chosen(url, version, companies, countries)
+    return view_of(resolve(frame, as_of, None, Inclusion(ventures, press), scopes))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _chosen(
     url: str, version: tuple, companies: tuple[str, ...], countries: tuple[str, ...]
 ) -> pd.DataFrame:
-    """Every live announcement of the chosen companies (read-only)."""
-    query = ViewQuery(companies=companies, countries=countries)
-    return chosen_companies(_announcements(url, version), query, _company_rows(url, version))
+    """The chosen companies' announcements, taken once for every date and scope (a
+    take of every column of one company's rows cost 5-10 ms of each date change at
+    100k). At most CHOSEN_ROWS_UP_TO rows each; read-only."""
+    chosen = ViewQuery(companies=companies, countries=countries)
+    return _company_rows(url, version).chosen(chosen)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _every_view(
+    url: str, version: tuple, as_of: date, scopes: tuple[str, ...], ventures: bool, press: bool
+) -> AnnualView:
+    """The view of ``scopes`` for every company: from the resolution of every scope at
+    this date when it is at hand (a scope change), else by resolving those scopes only
+    (a date change while a scope is chosen: at 100k a third of the rows). Past
+    KEEP_RESOLUTION_UP_TO announcements no resolution is kept: at a million it held
+    some 250 MiB."""
+    key = (url, version, as_of, ventures, press)
+    if _RESOLVED.get("key") == key:
+        return view_of(_resolution(*key), scopes)
+    frame = _announcements(url, version)
+    if scopes or len(frame) > KEEP_RESOLUTION_UP_TO:
+        return view_of(resolve(frame, as_of, None, Inclusion(ventures, press), scopes))
+    return view_of(_resolution(*key), scopes)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _company_rows(url: str, version: tuple) -> CompanyRows:
+    """The loaded announcements with where each company's rows are (read-only)."""
+    return CompanyRows.of(_announcements(url, version))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -276,7 +313,7 @@ def _delivered(url: str, version: tuple, as_of: date, company: str) -> pd.DataFr
 def _company_announcements(
     url: str, version: tuple, as_of: date, companies: tuple[str, ...], countries: tuple[str, ...]
 ) -> pd.DataFrame:
-    frame = _chosen(url, version, companies, countries)
+    frame = _company_rows(url, version).chosen(ViewQuery(companies=companies, countries=countries))
     return frame[frame["announced_on"] <= pd.Timestamp(as_of)]
 
 
@@ -307,7 +344,8 @@ def clear_caches() -> None:
         _choices,
         _filing_metrics,
         _resolution,
-        _view,
+        _every_view,
+        _chosen_view,
         _company_figures,
         _figure,
         _history,
@@ -342,7 +380,7 @@ class Context:
     announcements: pd.DataFrame  # every live announcement
     companies: pd.DataFrame
     query: ViewQuery
-    view: AnnualView  # of the chosen companies and countries, before the year filter
+    view: AnnualView  # of the chosen companies (of every company past CHOSEN_ROWS_UP_TO)
     headline: pd.DataFrame  # filtered
     by_basis: pd.DataFrame  # filtered
     data_as_of: date | None
@@ -654,8 +692,9 @@ def warm_up(scope_views_after_first_page: float = 0.0) -> None:
             for scope in Scope.values():
                 _view(url, version, as_of, (scope,), ventures, press, (), ())
         # Where each company's rows are, for the first company filter (0.15-0.4 s at a
-        # million announcements).
-        _company_rows(url, version)
+        # million announcements); not for data a write has replaced meanwhile.
+        if queries.data_version(_eng) == version:
+            _company_rows(url, version)
     except Exception:
         _LOG.warning("warm-up failed; the first page will load the data", exc_info=True)
     give_back_free_memory()

@@ -307,6 +307,9 @@ def test_chosen_companies_are_resolved_alone(dash_env, monkeypatch):
     ok(at.run())
     ok(at.run())  # the same view again: from the cache
     assert resolved == [{"Meta", "Amazon"}, {"Meta", "Amazon"}]
+    at.query_params["companies"] = "Amazon,Meta"  # the same choice in another order
+    ok(at.run())
+    assert len(resolved) == 2
     at.selectbox(key="overview_year").set_value(2025)
     ok(at.run())
     ranking = chart_specs(at)[0]
@@ -319,6 +322,35 @@ def test_chosen_companies_are_resolved_alone(dash_env, monkeypatch):
     at.sidebar.multiselect(key="f_companies").set_value([])
     ok(at.run())
     assert len(resolved) == 3 and {"Meta", "Amazon", "Alphabet", "Oracle"} <= resolved[-1]
+
+
+def test_a_large_choice_is_cut_from_the_view_of_every_company(dash_env, monkeypatch):
+    """Past CHOSEN_ROWS_UP_TO chosen announcements (here 5; Meta and Amazon have 13),
+    the view of every company is resolved and filtered: the same figures as of
+    2025-06-30 (Meta 68, Amazon 100), and no copy of the chosen rows is kept."""
+    resolved: list[set[str]] = []
+    original = state.resolve
+
+    def recorded(frame, *args, **kwargs):
+        resolved.append(set(frame["company"]))
+        return original(frame, *args, **kwargs)
+
+    monkeypatch.setattr(state, "resolve", recorded)
+    monkeypatch.setattr(state, "CHOSEN_ROWS_UP_TO", 5)
+    state.clear_caches()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"companies": "Amazon,Meta", "as_of": "2025-06-30"})
+    ok(at.run())
+    assert len(resolved) == 1 and {"Meta", "Amazon", "Oracle"} <= resolved[0]
+    at.selectbox(key="overview_year").set_value(2025)
+    ok(at.run())
+    ranking = chart_specs(at)[0]
+    bars = {
+        x: y
+        for trace in ranking["data"]
+        for x, y in zip(trace_values(trace, "x"), trace_values(trace, "y"), strict=True)
+    }
+    assert bars == pytest.approx({"Meta": 68.0, "Amazon": 100.0})
 
 
 def test_changed_filters_are_written_back_to_the_url(app: AppTest):

@@ -106,9 +106,9 @@ def test_chosen_companies_alone_get_the_figures_of_the_whole_view(seeded_engine)
     joint ventures (revisions, ``supersedes`` and a month's choice between statements
     never cross companies)."""
     frame = queries.announcements_frame(seeded_engine)
-    for as_of in (TODAY, date(2025, 6, 30)):
+    for as_of, scopes in ((TODAY, ()), (date(2025, 6, 30), ()), (TODAY, ("data_centers",))):
         for ventures in (False, True):
-            base = ViewQuery(as_of=as_of, include_ventures=ventures)
+            base = ViewQuery(as_of=as_of, include_ventures=ventures, scopes=scopes)
             every = compute_view(frame, base, FX)
             choices = [replace(base, companies=(c,)) for c in frame["company"].unique()]
             choices += [
@@ -138,15 +138,18 @@ def test_company_rows_take_the_chosen_companies_in_frame_order():
         }
     )
     rows_of = CompanyRows.of(frame)
-    ids = lambda q: list(rows_of.chosen(frame, q)["id"])  # noqa: E731
+    ids = lambda q: list(rows_of.chosen(q)["id"])  # noqa: E731
     assert ids(ViewQuery(companies=("A", "B"))) == [1, 2, 3, 5]
     assert ids(ViewQuery(countries=("CN",))) == [2, 5]
     assert ids(ViewQuery(companies=("A", "C"), countries=("US",))) == []
     assert ids(ViewQuery(companies=("Nobody",))) == []
-    # Without filters, the frame itself; with one, the same rows with or without an index.
+    assert list(rows_of.positions_of(ViewQuery(countries=("US",)))) == [0, 2]
+    # Without filters, the frame itself; the rows are taken by position, whatever the
+    # frame's index.
     assert chosen_companies(frame, ViewQuery()) is frame
-    query = ViewQuery(companies=("C", "B"))
-    assert chosen_companies(frame, query).equals(chosen_companies(frame, query, rows_of))
+    assert rows_of.chosen(ViewQuery()) is frame
+    labelled = frame.set_axis([50, 40, 30, 20, 10])
+    assert list(chosen_companies(labelled, ViewQuery(companies=("A",)))["id"]) == [2, 5]
 
 
 def test_a_missing_rate_warns_only_when_its_company_is_shown():

@@ -145,6 +145,10 @@ def test_a_supersedes_link_counts_once_its_announcement_is_known(fixture_frame):
     assert superseded_ids(frame, date(2025, 6, 30)) == set()
     assert superseded_ids(frame, date(2025, 10, 29)) == {5}
     assert superseded_ids(frame) == {5}
+    # Found by position, whatever the frame's index.
+    shuffled = frame.iloc[::-1].set_axis(range(100, 100 + len(frame)))
+    assert superseded_ids(shuffled, date(2025, 6, 30)) == set()
+    assert superseded_ids(shuffled, date(2025, 10, 29)) == {5}
 
 
 def test_without_the_seed_companies_the_three_latest_are_compared(fixture_frame):

@@ -124,13 +124,15 @@ def filter_announcements(frame: pd.DataFrame, query: ViewQuery) -> pd.DataFrame:
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CompanyRows:
-    """Where each company's announcements are in a frame, and each company's country:
-    the rows of a few chosen companies are then taken without scanning the whole frame
-    (at 100k announcements a filter of every row took 15-75 ms in the dashboard's
-    server, a take of one company's rows a few ms)."""
+    """A frame with where each company's announcements are in it, and each company's
+    country: the rows of a few chosen companies are then taken without scanning the
+    whole frame (at 100k announcements a filter of every row took 15-75 ms in the
+    dashboard's server, a take of one company's rows a few ms). The positions are kept
+    with the frame they index, so they are never applied to another."""
 
+    frame: pd.DataFrame
     positions: dict[str, np.ndarray]
     country: dict[str, str | None]
 
@@ -139,13 +141,16 @@ class CompanyRows:
         positions = frame.groupby("company", sort=False, observed=True).indices
         country = frame["country"].to_numpy()
         return cls(
-            positions={str(c): rows for c, rows in positions.items()},
+            frame=frame,
+            positions={str(c): np.asarray(rows) for c, rows in positions.items()},
             country={str(c): country[rows[0]] for c, rows in positions.items()},
         )
 
-    def chosen(self, frame: pd.DataFrame, query: ViewQuery) -> pd.DataFrame:
-        """``frame``'s rows (the frame this was built from) of the companies the company
-        and country filters keep, in the frame's order."""
+    def positions_of(self, query: ViewQuery) -> np.ndarray:
+        """Positions of the rows of the companies the company and country filters keep
+        (every row when neither is set), in the frame's order."""
+        if not query.companies and not query.countries:
+            return np.arange(len(self.frame))
         names, countries = set(query.companies), set(query.countries)
         parts = [
             rows
@@ -153,24 +158,26 @@ class CompanyRows:
             if (not names or company in names)
             and (not countries or self.country[company] in countries)
         ]
-        rows = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
-        return frame.take(rows)
+        return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
+    def chosen(self, query: ViewQuery) -> pd.DataFrame:
+        """The rows of the companies the company and country filters keep."""
+        if not query.companies and not query.countries:
+            return self.frame
+        return self.frame.take(self.positions_of(query))
 
 
-def chosen_companies(
-    frame: pd.DataFrame, query: ViewQuery, rows: CompanyRows | None = None
-) -> pd.DataFrame:
+def chosen_companies(frame: pd.DataFrame, query: ViewQuery) -> pd.DataFrame:
     """The announcements of the companies ``query``'s company and country filters keep
-    (all of them when neither is set); ``rows`` is :meth:`CompanyRows.of` ``frame``
-    when at hand. Every figure belongs to one company: a revision, a ``supersedes``
-    link (checked on every write) and a month's choice between statements never cross
-    companies, and a joint venture is its own company's row. So these rows resolved
-    alone give the chosen companies the figures a view of every company gives them,
-    for a fraction of the work (at 100k synthetic announcements, one company has some
-    150)."""
+    (all of them when neither is set). Every figure belongs to one company: a revision,
+    a ``supersedes`` link (checked on every write) and a month's choice between
+    statements never cross companies, and a joint venture is its own company's row. So
+    these rows resolved alone give the chosen companies the figures a view of every
+    company gives them (sums may differ in the last digit, added in another order), for
+    a fraction of the work (at 100k synthetic announcements, one company has some 150)."""
     if not query.companies and not query.countries:
         return frame
-    return (rows or CompanyRows.of(frame)).chosen(frame, query)
+    return CompanyRows.of(frame).chosen(query)
 
 
 def compute_view(frame: pd.DataFrame, query: ViewQuery, fx: FxTable | None = None) -> AnnualView:
