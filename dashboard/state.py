@@ -228,23 +228,19 @@ def _view(
         companies, countries = tuple(sorted(set(companies))), tuple(sorted(set(countries)))
         chosen = ViewQuery(companies=companies, countries=countries)
         if len(_company_rows(url, version).positions_of(chosen)) <= CHOSEN_ROWS_UP_TO:
-            return _chosen_view(url, version, as_of, scopes, ventures, press, companies, countries)
+            key = (as_of, scopes, ventures, press)
+            return _chosen_view(url, version, key, companies, countries)
     return _every_view(url, version, as_of, scopes, ventures, press)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _chosen_view(
-    url: str,
-    version: tuple,
-    as_of: date,
-    scopes: tuple[str, ...],
-    ventures: bool,
-    press: bool,
-    companies: tuple[str, ...],
-    countries: tuple[str, ...],
+    url: str, version: tuple, key: tuple, companies: tuple[str, ...], countries: tuple[str, ...]
 ) -> AnnualView:
-    """The view of the chosen companies alone (a cache of its own, so they never
-    evict the views of every company)."""
+    """The view of the chosen companies alone at ``key`` (:func:`_view_key`: as-of,
+    scopes, ventures, press), in a cache of its own, so they never evict the views of
+    every company."""
+    as_of, scopes, ventures, press = key
     frame = _chosen(url, version, companies, countries)
     return view_of(resolve(frame, as_of, None, Inclusion(ventures, press), scopes))
 

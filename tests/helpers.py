@@ -95,3 +95,19 @@ def announcement_frame(
     for column in ("announced_on", "period_start", "period_end"):
         out[column] = pd.to_datetime(out[column])
     return out
+
+
+# Alibaba's RMB 380bn "at least" pledge over three years from February 2025 (raw row).
+ALIBABA = {
+    "company": "Alibaba",
+    "country": "CN",
+    "fy_end_month": "3",
+    "kind": "pledge",
+    "scope": "ai_infrastructure",
+    "period": "2025-02/2028-01",
+    "amount_low": "380",
+    "amount_high": "",
+    "currency": "CNY",
+    "qualifier": "at_least",
+    "announced_on": "2025-02-24",
+}

@@ -286,11 +286,8 @@ def test_query_params_set_the_filters(dash_env):
     assert metric(at, "Capex total 2026").value == "335.0 USD bn"
 
 
-def test_chosen_companies_are_resolved_alone(dash_env, monkeypatch):
-    """With companies chosen, the view resolves their announcements only (a date
-    change at 100k announcements 0.34 -> 0.09 s in the server), with the figures the
-    whole view gives them. As of 2025-06-30: Meta 2025 = guidance #6, 64-72, mid 68;
-    Amazon 2025 = guidance #18, about 100. Without a company filter, every company."""
+def resolved_companies(monkeypatch) -> list[set[str]]:
+    """The companies of each frame the dashboard resolves from here on."""
     resolved: list[set[str]] = []
     original = state.resolve
 
@@ -299,6 +296,24 @@ def test_chosen_companies_are_resolved_alone(dash_env, monkeypatch):
         return original(frame, *args, **kwargs)
 
     monkeypatch.setattr(state, "resolve", recorded)
+    return resolved
+
+
+def bar_heights(spec: dict) -> dict:
+    """Each bar's height by its x label, over every trace of a bar chart."""
+    return {
+        x: y
+        for trace in spec["data"]
+        for x, y in zip(trace_values(trace, "x"), trace_values(trace, "y"), strict=True)
+    }
+
+
+def test_chosen_companies_are_resolved_alone(dash_env, monkeypatch):
+    """With companies chosen, the view resolves their announcements only (a date
+    change at 100k announcements 0.34 -> 0.09 s in the server), with the figures the
+    whole view gives them. As of 2025-06-30: Meta 2025 = guidance #6, 64-72, mid 68;
+    Amazon 2025 = guidance #18, about 100. Without a company filter, every company."""
+    resolved = resolved_companies(monkeypatch)
     state.clear_caches()
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params.update({"companies": "Meta,Amazon", "as_of": AS_OF})
@@ -312,13 +327,7 @@ def test_chosen_companies_are_resolved_alone(dash_env, monkeypatch):
     assert len(resolved) == 2
     at.selectbox(key="overview_year").set_value(2025)
     ok(at.run())
-    ranking = chart_specs(at)[0]
-    bars = {
-        x: y
-        for trace in ranking["data"]
-        for x, y in zip(trace_values(trace, "x"), trace_values(trace, "y"), strict=True)
-    }
-    assert bars == pytest.approx({"Meta": 68.0, "Amazon": 100.0})
+    assert bar_heights(chart_specs(at)[0]) == pytest.approx({"Meta": 68.0, "Amazon": 100.0})
     at.sidebar.multiselect(key="f_companies").set_value([])
     ok(at.run())
     assert len(resolved) == 3 and {"Meta", "Amazon", "Alphabet", "Oracle"} <= resolved[-1]
@@ -328,14 +337,7 @@ def test_a_large_choice_is_cut_from_the_view_of_every_company(dash_env, monkeypa
     """Past CHOSEN_ROWS_UP_TO chosen announcements (here 5; Meta and Amazon have 13),
     the view of every company is resolved and filtered: the same figures as of
     2025-06-30 (Meta 68, Amazon 100), and no copy of the chosen rows is kept."""
-    resolved: list[set[str]] = []
-    original = state.resolve
-
-    def recorded(frame, *args, **kwargs):
-        resolved.append(set(frame["company"]))
-        return original(frame, *args, **kwargs)
-
-    monkeypatch.setattr(state, "resolve", recorded)
+    resolved = resolved_companies(monkeypatch)
     monkeypatch.setattr(state, "CHOSEN_ROWS_UP_TO", 5)
     state.clear_caches()
     at = AppTest.from_file(APP, default_timeout=120)
@@ -344,13 +346,7 @@ def test_a_large_choice_is_cut_from_the_view_of_every_company(dash_env, monkeypa
     assert len(resolved) == 1 and {"Meta", "Amazon", "Oracle"} <= resolved[0]
     at.selectbox(key="overview_year").set_value(2025)
     ok(at.run())
-    ranking = chart_specs(at)[0]
-    bars = {
-        x: y
-        for trace in ranking["data"]
-        for x, y in zip(trace_values(trace, "x"), trace_values(trace, "y"), strict=True)
-    }
-    assert bars == pytest.approx({"Meta": 68.0, "Amazon": 100.0})
+    assert bar_heights(chart_specs(at)[0]) == pytest.approx({"Meta": 68.0, "Amazon": 100.0})
 
 
 def test_changed_filters_are_written_back_to_the_url(app: AppTest):

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.helpers import announcement_frame, fx_table, rows
+from tests.helpers import ALIBABA, announcement_frame, fx_table, rows
 from tracker import normalize, queries
 from tracker.normalize import Inclusion, annual_view, default_year, resolve, with_usd
 from tracker.vocab import Scope
@@ -34,21 +34,6 @@ def headline(view, company, year):
 def has_headline(view, company, year=None) -> bool:
     rows_ = view.headline[view.headline.company == company]
     return not (rows_ if year is None else rows_[rows_.year == year]).empty
-
-
-ALIBABA = {
-    "company": "Alibaba",
-    "country": "CN",
-    "fy_end_month": "3",
-    "kind": "pledge",
-    "scope": "ai_infrastructure",
-    "period": "2025-02/2028-01",
-    "amount_low": "380",
-    "amount_high": "",
-    "currency": "CNY",
-    "qualifier": "at_least",
-    "announced_on": "2025-02-24",
-}
 
 
 def test_period_starting_at_the_announcement_month_spreads_over_36_months():

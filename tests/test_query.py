@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from tests.helpers import announcement_frame, fx_table, rows
+from tests.helpers import ALIBABA, announcement_frame, fx_table, rows
 from tracker import queries
 from tracker.query import (
     CompanyRows,
@@ -156,19 +156,7 @@ def test_a_missing_rate_warns_only_when_its_company_is_shown():
     """Alibaba's pledge (CNY, no 2025 rate) is left out with a warning in a view of
     every company or of Alibaba, not in a view of Meta alone (62.5 a year)."""
     fx = fx_table({"CNY": {2024: 7.0}, "USD": {2025: 1.0}})
-    alibaba = {
-        "company": "Alibaba",
-        "country": "CN",
-        "kind": "pledge",
-        "scope": "ai_infrastructure",
-        "period": "2025-02/2028-01",
-        "amount_low": "380",
-        "amount_high": "",
-        "currency": "CNY",
-        "qualifier": "at_least",
-        "announced_on": "2025-02-24",
-    }
-    frame = announcement_frame(rows(alibaba, {"company": "Meta"}), fx)
+    frame = announcement_frame(rows(ALIBABA, {"company": "Meta"}), fx)
     every = compute_view(frame, ViewQuery(as_of=TODAY), fx)
     assert len(every.warnings) == 1 and "No FX rate for CNY" in every.warnings[0]
     own = compute_view(frame, ViewQuery(as_of=TODAY, companies=("Alibaba",)), fx)
