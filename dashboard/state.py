@@ -227,7 +227,7 @@ def _view(
         # One cache entry whatever the order the names were chosen in.
         companies, countries = tuple(sorted(set(companies))), tuple(sorted(set(countries)))
         chosen = ViewQuery(companies=companies, countries=countries)
-        if len(_company_rows(url, version).positions_of(chosen)) <= CHOSEN_ROWS_UP_TO:
+        if _company_rows(url, version).count(chosen) <= CHOSEN_ROWS_UP_TO:
             key = (as_of, scopes, ventures, press)
             return _chosen_view(url, version, key, companies, countries)
     return _every_view(url, version, as_of, scopes, ventures, press)

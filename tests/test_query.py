@@ -144,6 +144,8 @@ def test_company_rows_take_the_chosen_companies_in_frame_order():
     assert ids(ViewQuery(companies=("A", "C"), countries=("US",))) == []
     assert ids(ViewQuery(companies=("Nobody",))) == []
     assert list(rows_of.positions_of(ViewQuery(countries=("US",)))) == [0, 2]
+    counts = [rows_of.count(ViewQuery(countries=c)) for c in [(), ("US",), ("CN", "US")]]
+    assert counts == [5, 2, 4]
     # Without filters, the frame itself; the rows are taken by position, whatever the
     # frame's index.
     assert chosen_companies(frame, ViewQuery()) is frame

@@ -146,18 +146,28 @@ class CompanyRows:
             country={str(c): country[rows[0]] for c, rows in positions.items()},
         )
 
-    def positions_of(self, query: ViewQuery) -> np.ndarray:
-        """Positions of the rows of the companies the company and country filters keep
-        (every row when neither is set), in the frame's order."""
-        if not query.companies and not query.countries:
-            return np.arange(len(self.frame))
+    def _parts(self, query: ViewQuery) -> list[np.ndarray]:
         names, countries = set(query.companies), set(query.countries)
-        parts = [
+        return [
             rows
             for company, rows in self.positions.items()
             if (not names or company in names)
             and (not countries or self.country[company] in countries)
         ]
+
+    def count(self, query: ViewQuery) -> int:
+        """How many rows the company and country filters keep (without gathering them:
+        the dashboard asks on every run)."""
+        if not query.companies and not query.countries:
+            return len(self.frame)
+        return sum(len(rows) for rows in self._parts(query))
+
+    def positions_of(self, query: ViewQuery) -> np.ndarray:
+        """Positions of the rows of the companies the company and country filters keep
+        (every row when neither is set), in the frame's order."""
+        if not query.companies and not query.countries:
+            return np.arange(len(self.frame))
+        parts = self._parts(query)
         return np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
 
     def chosen(self, query: ViewQuery) -> pd.DataFrame:
