@@ -43,6 +43,15 @@ def wipe_database(url: str) -> None:
         _reset_postgres(url)
 
 
+@pytest.fixture(autouse=True)
+def snapshot_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test keeps its snapshots (tracker.snapshot) in its own folder, never in the
+    home of whoever runs the tests."""
+    folder = tmp_path / "snapshots"
+    monkeypatch.setenv("CAPEX_SNAPSHOT_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def test_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the seed and FX paths at the tests' fixture file and FX table."""

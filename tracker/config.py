@@ -29,6 +29,15 @@ def database_url() -> str:
     return f"sqlite:///{path}"
 
 
+def snapshot_dir() -> Path | None:
+    """Where loaded announcements are kept for the next start (:mod:`tracker.snapshot`):
+    ``CAPEX_SNAPSHOT_DIR``, or ``~/.capex-tracker/snapshots``; None when set to ``off``."""
+    value = os.environ.get("CAPEX_SNAPSHOT_DIR", "").strip()
+    if value.lower() in ("off", "0", "no", "false"):
+        return None
+    return Path(value) if value else Path.home() / ".capex-tracker" / "snapshots"
+
+
 def packaged(name: str) -> Path:
     """A data file shipped with the package (``data/`` in a checkout)."""
     return Path(str(resources.files("tracker") / "data" / name))

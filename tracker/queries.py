@@ -114,10 +114,16 @@ def announcements_frame(
         # The live table (the dashboard's load) as Arrow columns; a writer's reads inside
         # its own transaction (a Connection), single rows and the few deleted ones stay
         # on the DB-API (and its connection pool).
-        frame = columnar.read_frame(bind, _literal_sql(stmt, bind.dialect))
+        frame = columnar.read_frame(bind, live_announcements_sql(bind.dialect))
     if frame is None:
         frame = _fetch_rows(bind, stmt)
     return _typed(frame)
+
+
+def live_announcements_sql(dialect: Dialect) -> str:
+    """The SQL of :func:`announcements_frame`'s load of the live table (what a snapshot
+    of it records, so a change of its columns invalidates the snapshot)."""
+    return _literal_sql(_announcement_select(False, False), dialect)
 
 
 def _literal_sql(stmt: Select[Any], dialect: Dialect) -> str:
