@@ -244,7 +244,7 @@ def test_reading_can_require_sign_in(signed_in_setup, monkeypatch):
     monkeypatch.setenv("CAPEX_READ_REQUIRES_LOGIN", "1")
     # As on a cold server (nothing loaded yet): a blocked visitor gets no loading line
     # and no hidden chart either.
-    monkeypatch.setattr(state, "_DATA_LOADED", threading.Event())
+    monkeypatch.setattr(state, "_FIRST_VIEW_READY", threading.Event())
     signed_in_setup.setattr(auth, "identity", lambda: None)
     first = AppTest.from_file(APP, default_timeout=120).run()
     assert not first.caption and not first.get("plotly_chart")

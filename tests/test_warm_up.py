@@ -52,6 +52,25 @@ def test_warm_up_loads_once_for_the_first_session(configured_env, monkeypatch):
     assert at.get("plotly_chart")
 
 
+def test_the_first_view_is_ready_once_the_warm_up_has_built_it(configured_env, monkeypatch):
+    """A cold session's first run asks for plotly's code until the default view is
+    built, not just until the data are loaded (read from a snapshot, they are loaded
+    long before the view is)."""
+    ready = threading.Event()
+    monkeypatch.setattr(state, "_FIRST_VIEW_READY", ready)
+    ready_at_resolve: list[bool] = []
+    original = state.resolve
+
+    def watched(*args, **kwargs) -> Resolution:
+        ready_at_resolve.append(ready.is_set())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(state, "resolve", watched)
+    state.warm_up()
+    assert ready_at_resolve == [False]  # the data were loaded, the view not yet built
+    assert ready.is_set()
+
+
 def _count_views(monkeypatch) -> list[tuple[str, ...]]:
     """The scopes of every view built from here on."""
     built: list[tuple[str, ...]] = []
@@ -303,7 +322,7 @@ def test_a_sessions_first_run_asks_for_the_chart_code_once(monkeypatch):
     """While the data are not loaded yet, the first run of a session draws one hidden
     empty chart (so the browser loads plotly's code while the data load); later runs
     of that session draw none, and neither do sessions after the data are loaded."""
-    monkeypatch.setattr(state, "_DATA_LOADED", threading.Event())
+    monkeypatch.setattr(state, "_FIRST_VIEW_READY", threading.Event())
     at = AppTest.from_function(_loader_script, default_timeout=60).run()
     loader = [c for c in at.get("plotly_chart")]
     assert len(loader) == 1
@@ -312,7 +331,7 @@ def test_a_sessions_first_run_asks_for_the_chart_code_once(monkeypatch):
     assert [c.value for c in at.caption] == ["Loading the announcements…"]
     at.run()
     assert not at.get("plotly_chart") and not at.get("html") and not at.caption
-    state._DATA_LOADED.set()
+    state._FIRST_VIEW_READY.set()
     later = AppTest.from_function(_loader_script, default_timeout=60).run()
     assert not later.get("plotly_chart")
 
@@ -320,7 +339,7 @@ def test_a_sessions_first_run_asks_for_the_chart_code_once(monkeypatch):
 def test_the_page_empties_the_chart_code_loader(configured_env, monkeypatch):
     """Once the data are there the loader's place is emptied: the Overview's first run
     ends with its one real chart (the ranking), drawn from data."""
-    monkeypatch.setattr(state, "_DATA_LOADED", threading.Event())
+    monkeypatch.setattr(state, "_FIRST_VIEW_READY", threading.Event())
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     charts = at.get("plotly_chart")
@@ -357,8 +376,9 @@ def test_a_failing_sidebar_still_gives_memory_back_and_marks_the_page_drawn(
     drawn (else the warm-up's scope views would wait out their full timeout)."""
     from tracker.errors import CapexError
 
-    drawn = threading.Event()
+    drawn, ready = threading.Event(), threading.Event()
     monkeypatch.setattr(state, "_PAGE_DRAWN", drawn)
+    monkeypatch.setattr(state, "_FIRST_VIEW_READY", ready)
     calls: list[int] = []
     monkeypatch.setattr(state, "_MALLOC_TRIM", lambda pad: calls.append(pad) or 1)
 
@@ -371,4 +391,4 @@ def test_a_failing_sidebar_still_gives_memory_back_and_marks_the_page_drawn(
     assert [e.value for e in at.error] == [
         "The sign\\-in service cannot be reached; try again in a minute\\."
     ]
-    assert drawn.is_set() and calls
+    assert drawn.is_set() and ready.is_set() and calls
