@@ -167,6 +167,25 @@ def test_list_and_export_as_csv_and_json(configured_env, capsys, tmp_path):
     assert list(exported["company"]) == list(fixture["company"])
 
 
+def test_summary_reads_the_snapshot_until_the_data_change(configured_env, snapshot_dir, capsys):
+    args = ["summary", "--format", "json", "--as-of", "2026-11-26", "--year", "2024"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    # The miss wrote the snapshot; the next summary reads it and says the same.
+    assert len(list(snapshot_dir.glob("*.arrow"))) == 1
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out) == first
+    # Baidu's 2024 actual (CNY 8.1bn at the 2024 average 7.68 = USD 1.0547bn) counts at
+    # once: an add moves the data version, so the snapshot is not read.
+    assert "Baidu" not in {r["company"] for r in first}
+    assert main(ADD) == 0
+    capsys.readouterr()
+    assert main(args) == 0
+    baidu = [r for r in json.loads(capsys.readouterr().out) if r["company"] == "Baidu"]
+    assert [r["year"] for r in baidu] == [2024]
+    assert baidu[0]["mid"] == pytest.approx(8.1 / 7.68, abs=0.005)  # printed to 2 decimals
+
+
 def test_add_then_list(configured_env, capsys):
     assert main(ADD) == 0
     assert capsys.readouterr().out.strip() == "added announcement #32"

