@@ -35,7 +35,8 @@ def snapshot_dir() -> Path | None:
     value = os.environ.get("CAPEX_SNAPSHOT_DIR", "").strip()
     if value.lower() in ("off", "0", "no", "false"):
         return None
-    return Path(value) if value else Path.home() / ".capex-tracker" / "snapshots"
+    # expanduser: a "~/..." from a service or .env file is the home's, not ./~.
+    return Path(value or "~/.capex-tracker/snapshots").expanduser()
 
 
 def packaged(name: str) -> Path:

@@ -8,13 +8,14 @@ a restarted server (or a CLI command) loads from the file whenever the database 
 holds exactly what the file was written from.
 
 "Exactly" is the data version (:func:`tracker.queries.data_version`: the number of
-live announcements, their newest ``updated_at`` and the newest change in the edit
-history), which every write of the tracker moves and never moves back, the same key
-the dashboard's in-memory caches use. The file also records the database it came
-from, the load's SQL (its columns) and the pandas and pyarrow versions that typed it;
-any difference and the file is ignored and replaced. A change made outside the tracker
-(SQL by hand that leaves ``updated_at`` alone) is not seen by any of these caches:
-delete the snapshot folder, or set ``CAPEX_SNAPSHOT_DIR=off``.
+announcements and of edit-history entries, and the newest ``updated_at``), which every
+write of the tracker moves and never moves back, whatever the order concurrent writers
+commit in; the same key the dashboard's in-memory caches use. The file also records
+the database it came from, the load's SQL (its columns), the tracker's release and the
+pandas and pyarrow versions that typed it; any difference and the file is ignored and
+replaced. A change made outside the tracker (SQL by hand that adds no row and leaves
+``updated_at`` alone) is not seen by any of these caches: delete the snapshot folder,
+or set ``CAPEX_SNAPSHOT_DIR=off``, and restart.
 
 A snapshot never decides anything: a file that cannot be read, written or trusted is
 logged and the database answers instead.
@@ -22,19 +23,21 @@ logged and the database answers instead.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 from sqlalchemy.engine import Engine
 
-from tracker import config, queries
+from tracker import __version__, config, queries
 
 _LOG = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ _LOG = logging.getLogger(__name__)
 # not show (tracker.queries._typed).
 FORMAT = 1
 _KEY = b"capex-snapshot"
+_TMP_PREFIX = ".snapshot-"
 # Rows converted and written at a time: the write never holds a second copy of the
 # whole frame (a million announcements are some 300 MiB of columns).
 _BATCH_ROWS = 65_536
@@ -80,7 +84,13 @@ def live_announcements(
 def snapshot_path(engine: Engine) -> Path | None:
     """Where this database's snapshot lives, or None: snapshots switched off, or a
     database that does not outlive the process (SQLite in memory)."""
-    folder = config.snapshot_dir()
+    try:
+        folder = config.snapshot_dir()
+    except RuntimeError:
+        # No home folder to be found (a container's user without one): no snapshot,
+        # which a PostgreSQL deployment never needed.
+        _LOG.info("no home folder for the snapshots; set CAPEX_SNAPSHOT_DIR to keep them")
+        return None
     if folder is None:
         return None
     url = engine.url
@@ -100,7 +110,7 @@ def read(path: Path, key: str) -> pd.DataFrame | None:
             frame: pd.DataFrame = table.to_pandas()
     except FileNotFoundError:
         return None
-    except (OSError, pa.ArrowException, ValueError, TypeError):
+    except Exception:  # whatever a damaged file raises, the database answers instead
         _LOG.warning("snapshot %s unreadable; loading from the database", path, exc_info=True)
         return None
     return frame
@@ -113,21 +123,36 @@ def write(path: Path, key: str, frame: pd.DataFrame) -> bool:
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(path.parent)
         schema = pa.Schema.from_pandas(frame, preserve_index=False)
         schema = schema.with_metadata({**(schema.metadata or {}), _KEY: key.encode()})
         # mkstemp: readable by this user only, in the same folder so the rename is atomic.
-        fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as sink, pa.ipc.new_file(sink, schema, options=_OPTIONS) as writer:
             for start in range(0, len(frame), _BATCH_ROWS):
                 part = frame.iloc[start : start + _BATCH_ROWS]
                 writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
         os.replace(tmp, path)
+        tmp = None
         return True
     except Exception:
         _LOG.warning("snapshot %s not written", path, exc_info=True)
+        return False
+    finally:
+        # Also on Ctrl-C in the middle of a command's write: no half file stays behind.
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
-        return False
+
+
+def _remove_abandoned(folder: Path) -> None:
+    """Remove temporary files a killed writer left (a server stopped in the middle of
+    its background write): some are as large as a snapshot. Only those older than an
+    hour, so another process's write in progress is left alone."""
+    cutoff = time.time() - 3600
+    for leftover in folder.glob(f"{_TMP_PREFIX}*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
 
 
 def _key(engine: Engine, version: tuple[object, ...]) -> str:
@@ -135,6 +160,8 @@ def _key(engine: Engine, version: tuple[object, ...]) -> str:
     return json.dumps(
         {
             "format": FORMAT,
+            # The tracker's release too: its typing of the frame may change with it.
+            "tracker": __version__,
             "database": _digest(_identity(engine)),
             "version": [str(v) for v in version],
             "select": _digest(sql),
