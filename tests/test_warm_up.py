@@ -71,6 +71,25 @@ def test_the_first_view_is_ready_once_the_warm_up_has_built_it(configured_env, m
     assert ready.is_set()
 
 
+def test_a_restarted_server_reads_the_announcements_from_the_snapshot(
+    configured_env, monkeypatch, snapshot_dir
+):
+    """The first server wrote the snapshot (in the background); a restart on the same
+    data (its caches empty) reads it and does not load from the database."""
+    state.warm_up()
+    deadline = time.monotonic() + 30
+    while not list(snapshot_dir.glob("*.arrow")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    state._announcements.clear()  # what a new server process starts with
+    loads: list[int] = []
+    original = queries.announcements_frame
+    monkeypatch.setattr(
+        queries, "announcements_frame", lambda *a, **k: loads.append(1) or original(*a, **k)
+    )
+    *_, announcements, _companies = state.load_base()
+    assert (len(announcements), loads) == (31, [])
+
+
 def _count_views(monkeypatch) -> list[tuple[str, ...]]:
     """The scopes of every view built from here on."""
     built: list[tuple[str, ...]] = []
