@@ -10,12 +10,14 @@ database (SQLite; PostgreSQL when ``--pg-url`` is given, e.g. from
 - annual_view against ``benchmarks/floor.py`` (a straightforward numpy version; the
   figures are asserted equal).
 - the real app as served (``dashboard/serve.py``) in headless Chromium (playwright):
-  cold server to first chart, warm server + new browser session to first chart, a
-  company filter, a scope change, an as-of change (each timed from the keystroke that
-  applies it, Enter) and every page switch (until the script run finished and the page
-  is no longer stale), and the server's memory (RSS via /proc) after those views.
-  Floors: a bare Streamlit app with one small plotly chart on each of two pages, cold
-  and warm, a rerun applied on Enter and a page switch, in the same run.
+  cold server to first chart (after an import, and restarted on unchanged data, once
+  loading from the database and once from the snapshot), warm server + new browser
+  session to first chart, a company filter, a scope change, an as-of change (each
+  timed from the keystroke that applies it, Enter) and every page switch (until the
+  script run finished and the page is no longer stale), and the server's memory (RSS
+  via /proc) after those views. Floors: a bare Streamlit app with one small plotly
+  chart on each of two pages, cold and warm, a rerun applied on Enter and a page
+  switch, in the same run.
 
 Run: ``.venv/bin/python benchmarks/bench.py [--sizes 1000 100000] [--pg-url URL]``.
 """
@@ -161,13 +163,22 @@ def build_database(url: str, csv_path: Path, repeat: int) -> dict[str, float]:
 
 
 def bench_normalize(url: str, repeat: int) -> dict[str, float]:
-    from tracker import queries
+    from tracker import queries, snapshot
     from tracker.db import make_engine
     from tracker.fx import default_fx
     from tracker.normalize import annual_view
 
     engine = make_engine(url)
     t_load, frame = timed(lambda: queries.announcements_frame(engine))
+    with tempfile.TemporaryDirectory(prefix="capex-snapshots-") as folder:
+        os.environ["CAPEX_SNAPSHOT_DIR"] = folder
+        try:
+            version = queries.data_version(engine)
+            snapshot.live_announcements(engine, version)  # a miss: loads, then writes
+            t_snapshot, again = timed(lambda: snapshot.live_announcements(engine, version))
+        finally:
+            del os.environ["CAPEX_SNAPSHOT_DIR"]
+    assert again.equals(frame), "the snapshot does not give back the loaded frame"
     engine.dispose()
     fx = default_fx()
     annual_view(frame, TODAY, fx), numpy_annual_view(frame, TODAY, fx)  # warm up
@@ -187,6 +198,7 @@ def bench_normalize(url: str, repeat: int) -> dict[str, float]:
                 assert (mine[column].astype(str) == theirs[column].astype(str)).all(), column
     return {
         "load": t_load,
+        "load from snapshot": t_snapshot,
         "annual_view": statistics.median(ours),
         "annual_view floor": statistics.median(floor),
     }
@@ -365,8 +377,15 @@ def bench_browser(db_url: str, company: str, warm_runs: int) -> dict[str, float]
     from playwright.sync_api import sync_playwright
 
     out: dict[str, float] = {}
-    env = {"DATABASE_URL": db_url, "CAPEX_USER": "bench", "STREAMLIT_RUNNER_FAST_RERUNS": "true"}
-    with sync_playwright() as p:
+    snapshots = tempfile.TemporaryDirectory(prefix="capex-snapshots-")
+    env = {
+        "DATABASE_URL": db_url,
+        "CAPEX_USER": "bench",
+        "STREAMLIT_RUNNER_FAST_RERUNS": "true",
+        # Empty: the first cold start loads from the database, as after an import.
+        "CAPEX_SNAPSHOT_DIR": snapshots.name,
+    }
+    with snapshots, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         with server(ROOT / "dashboard" / "serve.py", ROOT, env) as (url, pid, started):
             first = Session(browser, url)
@@ -406,6 +425,18 @@ def bench_browser(db_url: str, company: str, warm_runs: int) -> dict[str, float]
             out["slowest page name"] = name  # type: ignore[assignment]
             out["server RSS"], out["server peak RSS"] = rss_mib(pid)
             s.close()
+        # Restarts on unchanged data: the first server wrote the snapshot (none of the
+        # interactions above writes). One loads from the database anyway, one reads the
+        # snapshot: the same second start, so the difference is the snapshot's.
+        assert any(Path(snapshots.name).glob("*.arrow")), "no snapshot was written"
+        for name, folder in (("database", "off"), ("snapshot", snapshots.name)):
+            restart = {**env, "CAPEX_SNAPSHOT_DIR": folder}
+            with server(ROOT / "dashboard" / "serve.py", ROOT, restart) as (url, _pid, started):
+                again = Session(browser, url)
+                again.page.goto(url)
+                again.page.wait_for_selector(CHART, timeout=300_000)
+                out[f"restart first chart, {name}"] = time.perf_counter() - started
+                again.close()
         with tempfile.TemporaryDirectory(prefix="capex-bare-") as tmp:
             bare = Path(tmp)
             (bare / "app.py").write_text(BARE_APP)
@@ -476,6 +507,7 @@ def report(results: list[dict[str, Any]]) -> str:
             row(r, "import", r["import"], "SQLite", sqlite_import, "< 2x")
             row(r, "import", r["import"], "raw COPY", r["raw copy"], "< 2x")
         row(r, "load", r["load"], "", None, "")
+        row(r, "load from the snapshot", r["load from snapshot"], "", None, "")
         row(r, "annual_view", r["annual_view"], "numpy", r["annual_view floor"], "< 1.5x")
         if "cold first chart" in r:
             row(
@@ -486,6 +518,15 @@ def report(results: list[dict[str, Any]]) -> str:
                 r["bare cold first chart"],
                 "< 1.5x",
             )
+            for name in ("database", "snapshot"):
+                row(
+                    r,
+                    f"cold server, unchanged data, from the {name}, first chart",
+                    r[f"restart first chart, {name}"],
+                    "bare",
+                    r["bare cold first chart"],
+                    "< 1.5x",
+                )
             million = r["size"] >= 1_000_000  # there: usable, first chart under 6 s warm
             row(
                 r,
