@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -308,6 +308,14 @@ def _delivered(url: str, version: tuple, as_of: date, company: str) -> pd.DataFr
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
+def _default_comparison(url: str, version: tuple, as_of: date) -> tuple[int, ...]:
+    frame = _announcements(url, version)
+    columns = ["id", "company", "kind", "period", "announced_on"]
+    known = frame.loc[frame["announced_on"] <= pd.Timestamp(as_of), columns]
+    return tuple(views.default_comparison_ids(known))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _company_announcements(
     url: str, version: tuple, as_of: date, companies: tuple[str, ...], countries: tuple[str, ...]
 ) -> pd.DataFrame:
@@ -348,6 +356,7 @@ def clear_caches() -> None:
         _figure,
         _history,
         _delivered,
+        _default_comparison,
         _company_rows,
         _chosen,
         _company_announcements,
@@ -412,6 +421,17 @@ class Context:
 
     def filing_metrics(self) -> pd.DataFrame:
         return _filing_metrics(self.url, self.version)
+
+    def announcements_of_owners(self, ids: Iterable[int]) -> pd.DataFrame:
+        """Every live announcement of the companies that own ``ids``: what
+        :func:`views.figures_for` and :func:`views.texts_for` need for those ids
+        (:meth:`CompanyRows.owning`; read-only)."""
+        return _company_rows(self.url, self.version).owning(ids)
+
+    def default_comparison(self) -> tuple[int, ...]:
+        """:func:`views.default_comparison_ids` of the announcements known at the as-of
+        date (cached per date: at 100k it scanned and sorted every row on each run)."""
+        return _default_comparison(self.url, self.version, self.query.as_of)
 
     def company_announcements(self) -> pd.DataFrame:
         """Live announcements known at the as-of date, company and country filters only."""

@@ -154,6 +154,47 @@ def test_company_rows_take_the_chosen_companies_in_frame_order():
     assert list(chosen_companies(labelled, ViewQuery(companies=("A",)))["id"]) == [2, 5]
 
 
+def test_company_rows_owning_takes_every_row_of_the_owners():
+    """The rows of the companies owning the ids, whatever their date, in frame order;
+    the frame itself once the owners hold more than half of it."""
+    frame = pd.DataFrame(
+        {
+            "company": ["B", "A", "B", "C", "A", "D", "D", "D"],
+            "country": ["US", "CN", "US", None, "CN", "JP", "JP", "JP"],
+            "id": [1, 2, 3, 4, 5, 6, 7, 8],
+        }
+    )
+    rows_of = CompanyRows.of(frame)
+    assert list(rows_of.owning([3])["id"]) == [1, 3]
+    assert list(rows_of.owning([5, 1])["id"]) == [1, 2, 3, 5]
+    assert list(rows_of.owning([4, 99])["id"]) == [4]
+    assert rows_of.owning([]).empty
+    assert list(rows_of.owning([]).columns) == list(frame.columns)
+    # B and D own 5 of 8 rows: no copy.
+    assert rows_of.owning([1, 6]) is frame
+
+
+def test_figures_of_the_owners_rows_equal_those_of_the_whole_frame(seeded_engine):
+    """figures_for over the owners' rows alone gives the figures (texts, revision
+    links, status) it gives over every announcement: Meta's #6 revised by #7 and #5
+    superseded by #8, at two dates."""
+    from tracker.views import figures_for
+
+    frame = queries.announcements_frame(seeded_engine)
+    frame.loc[frame["id"] == 8, "supersedes"] = 5
+    rows_of = CompanyRows.of(frame)
+    for as_of in (TODAY, date(2025, 8, 1)):
+        for ids in ([5], [6, 27], [20, 31, 9], [2]):
+            owners = rows_of.owning(ids)
+            assert len(owners) < len(frame)
+            pd.testing.assert_frame_equal(
+                figures_for(owners, ids, as_of, FX).reset_index(drop=True),
+                figures_for(frame, ids, as_of, FX).reset_index(drop=True),
+            )
+    statuses = figures_for(rows_of.owning([5, 6]), [5, 6], TODAY, FX).set_index("id")["status"]
+    assert statuses.to_dict() == {5: "superseded", 6: "revised"}
+
+
 def test_a_missing_rate_warns_only_when_its_company_is_shown():
     """Alibaba's pledge (CNY, no 2025 rate) is left out with a warning in a view of
     every company or of Alibaba, not in a view of Meta alone (62.5 a year)."""

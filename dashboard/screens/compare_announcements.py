@@ -35,17 +35,19 @@ def render(ctx: state.Context) -> None:
         "converted to USD at the FX rate of its month.",
     )
     frame = ctx.announcements
-    labelled = frame[LABEL_COLUMNS]  # only these columns are copied by the filter
-    known = labelled[labelled["announced_on"] <= pd.Timestamp(ctx.query.as_of)]
-    if known.empty:
+    # Empty exactly when nothing is known at the as-of date (else the newest three).
+    default = list(ctx.default_comparison())
+    if not default:
         state.show_empty("No announcements known at this date.")
         return
-    default = views.default_comparison_ids(known)
     matching = ctx.company_announcements()
     newest = views.newest(matching, MAX_OPTIONS)
     chosen_before = st.session_state.get("compare_ids") or []
-    keep = known["id"].isin(newest["id"]) | known["id"].isin(default + list(chosen_before))
-    offered = known[keep].sort_values(["company", "announced_on", "id"])
+    # The offered rows by id, then by date: not a copy of every known row on each run.
+    keep = frame["id"].isin([*newest["id"], *default, *chosen_before]).to_numpy()
+    offered = frame.loc[keep, LABEL_COLUMNS]
+    offered = offered[offered["announced_on"] <= pd.Timestamp(ctx.query.as_of)]
+    offered = offered.sort_values(["company", "announced_on", "id"])
     if len(newest) < len(matching):
         st.caption(
             f"Choose from the newest {len(newest):,} of {len(matching):,} announcements "
@@ -60,7 +62,7 @@ def render(ctx: state.Context) -> None:
         format_func=lambda i: labels[i],
         key="compare_ids",
     )
-    figures = views.figures_for(frame, chosen, ctx.query.as_of)
+    figures = views.figures_for(ctx.announcements_of_owners(chosen), chosen, ctx.query.as_of)
     rows = views.compare_announcements(figures, chosen)
     state.chart(
         ctx, state.figure(charts.compared, rows), "compare_chart", "announcements-compared", rows

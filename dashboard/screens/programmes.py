@@ -22,7 +22,7 @@ def render(ctx: state.Context) -> None:
         return
     # Figures of the listed announcements only (not all 100k).
     listed = known.loc[views.not_in_totals(known) != "", "id"]
-    figures = views.figures_for(ctx.announcements, listed, ctx.query.as_of)
+    figures = views.figures_for(ctx.announcements_of_owners(listed), listed, ctx.query.as_of)
     table = views.programmes_table(figures, known)
     if table.empty:
         state.show_empty("No programmes, pledges, ventures or press reports match these filters.")

@@ -23,10 +23,11 @@ def render(ctx: state.Context) -> None:
     )
     known = ctx.company_announcements()
     # Texts of the announcements of the period and of what they replaced (their
-    # revision groups and explicit supersedes), not of all 100k.
+    # revision groups and explicit supersedes), from their companies' rows alone.
     new = known[known["announced_on"] >= pd.Timestamp(since)]
     replaced = new["supersedes"].dropna().astype(int)
-    texts = views.texts_for(ctx.announcements, [*new["id"], *replaced])
+    ids = [*new["id"], *replaced]
+    texts = views.texts_for(ctx.announcements_of_owners(ids), ids)
     figures = texts[texts["id"].isin(known["id"])]
     table = views.whats_new(figures, since, as_of) if not known.empty else None
     if table is None or table.empty:
