@@ -231,6 +231,35 @@ def test_announcements_load_in_blocks_like_one_frame(seeded_engine, monkeypatch)
         blocks = queries.announcements_frame(conn)
     assert len(whole) > 8
     pd.testing.assert_frame_equal(blocks, whole)
+    # Each text column in one chunk, as one block gives (a take of a few rows is then
+    # not a walk over every chunk).
+    assert _chunks(blocks) == {name: 1 for name in _chunks(blocks)}
+    assert "company" in _chunks(blocks)
+
+
+def _chunks(frame: pd.DataFrame) -> dict[str, int]:
+    """Chunks of each Arrow-backed column."""
+    return {
+        name: frame[name].array.__arrow_array__().num_chunks
+        for name in frame.columns
+        if isinstance(frame[name].array, pd.arrays.ArrowExtensionArray)
+    }
+
+
+def test_in_one_chunk_joins_text_columns_and_keeps_values():
+    """Two blocks of text (with a missing value) become one chunk with the same
+    values, type, index and name; numeric columns are left as they are."""
+    from tracker.columnar import in_one_chunk
+
+    text = pd.concat([pd.Series(["a", None], dtype="str"), pd.Series(["b"], dtype="str")])
+    frame = pd.DataFrame({"t": text.to_numpy(), "n": [1, 2, 3]}, index=[7, 8, 9])
+    frame["t"] = pd.Series(text.array, index=frame.index)
+    assert _chunks(frame) == {"t": 2}
+    joined = in_one_chunk(frame)
+    assert _chunks(joined) == {"t": 1}
+    assert joined["t"].tolist()[0] == "a" and joined["t"].isna().tolist() == [False, True, False]
+    assert joined["t"].dtype == text.dtype and list(joined.index) == [7, 8, 9]
+    assert joined["n"].tolist() == [1, 2, 3] and joined["n"].dtype == "int64"
 
 
 def test_columnar_load_gives_the_rows_frame(seeded_engine):

@@ -197,6 +197,13 @@ def test_the_file_is_written_whole_in_blocks(engine, monkeypatch):
     assert again is not None
     pd.testing.assert_frame_equal(again, first, check_exact=True)
     assert again["id"].tolist() == sorted(first["id"])
+    # Read back with each text column in one chunk (not one per written block).
+    chunks = {
+        name: again[name].array.__arrow_array__().num_chunks
+        for name in again.columns
+        if isinstance(again[name].array, pd.arrays.ArrowExtensionArray)
+    }
+    assert chunks["company"] == 1 and set(chunks.values()) == {1}
 
 
 def test_no_home_folder_means_no_snapshot_not_an_error(engine, monkeypatch):

@@ -194,7 +194,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             frame[column] = frame[column].astype("str")
     for column in _BLANK_WHEN_MISSING:
         frame[column] = frame[column].fillna("")
-    return frame
+    return columnar.in_one_chunk(frame)
 
 
 def _as_datetime(values: pd.Series, utc: bool = False) -> pd.Series:

@@ -37,7 +37,7 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy.engine import Engine
 
-from tracker import __version__, config, queries
+from tracker import __version__, columnar, config, queries
 
 _LOG = logging.getLogger(__name__)
 
@@ -106,14 +106,14 @@ def read(path: Path, key: str) -> pd.DataFrame | None:
             reader = pa.ipc.open_file(source)
             if (reader.schema.metadata or {}).get(_KEY) != key.encode():
                 return None
-            table = reader.read_all()
-            frame: pd.DataFrame = table.to_pandas()
+            frame: pd.DataFrame = reader.read_all().to_pandas()
     except FileNotFoundError:
         return None
     except Exception:  # whatever a damaged file raises, the database answers instead
         _LOG.warning("snapshot %s unreadable; loading from the database", path, exc_info=True)
         return None
-    return frame
+    # One chunk per text column, as a load from the database gives (one per batch here).
+    return columnar.in_one_chunk(frame)
 
 
 def write(path: Path, key: str, frame: pd.DataFrame) -> bool:
