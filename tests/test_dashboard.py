@@ -494,6 +494,20 @@ def test_compare_announcements_defaults(app: AppTest):
     assert frames(app)[0].empty
 
 
+def test_compare_announcements_defaults_follow_the_as_of_date(app: AppTest):
+    """The default picks are cached per date, never served for another: after a visit
+    at 2026-03-01 (#8 is Meta's latest 2025 guidance), a visitor as of 2025-06-30 gets
+    #6 (64-72, mid 68), the latest known then."""
+    open_page(app, "compare_announcements")
+    assert app.multiselect(key="compare_ids").value == [27, 2, 8]
+    earlier = AppTest.from_file(APP, default_timeout=120)
+    earlier.query_params["as_of"] = "2025-06-30"
+    ok(earlier.run())
+    open_page(earlier, "compare_announcements")
+    assert earlier.multiselect(key="compare_ids").value == [27, 2, 6]
+    assert frames(earlier)[0].set_index("id").loc[6, "annual_mid_usd"] == 68.0
+
+
 def test_guidance_history_uses_dates_without_times(app: AppTest):
     open_page(app, "guidance")
     app.selectbox(key="guidance_company").set_value("Alphabet")
