@@ -111,3 +111,12 @@ ALIBABA = {
     "qualifier": "at_least",
     "announced_on": "2025-02-24",
 }
+
+
+def arrow_chunks(frame: pd.DataFrame) -> dict[str, int]:
+    """How many chunks each Arrow-backed column (the text columns) of ``frame`` has."""
+    return {
+        name: frame[name].array.__arrow_array__().num_chunks
+        for name in frame.columns
+        if isinstance(frame[name].array, pd.arrays.ArrowExtensionArray)
+    }

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from tests.helpers import ALIBABA, announcement_frame, fx_table, rows
+from tests.helpers import ALIBABA, announcement_frame, arrow_chunks, fx_table, rows
 from tracker import queries
 from tracker.query import (
     CompanyRows,
@@ -156,30 +156,34 @@ def test_company_rows_take_the_chosen_companies_in_frame_order():
 
 def test_company_rows_owning_takes_every_row_of_the_owners():
     """The rows of the companies owning the ids, whatever their date, in frame order;
-    the frame itself once the owners hold more than half of it."""
+    the frame itself once the owners hold more than OWNERS_TAKEN_UP_TO (a fifth) of it."""
     frame = pd.DataFrame(
         {
-            "company": ["B", "A", "B", "C", "A", "D", "D", "D"],
-            "country": ["US", "CN", "US", None, "CN", "JP", "JP", "JP"],
-            "id": [1, 2, 3, 4, 5, 6, 7, 8],
+            "company": ["B", "A", "B", "C", "A", "D", "D", "D"] + ["E"] * 12,
+            "country": ["US", "CN", "US", None, "CN", "JP", "JP", "JP"] + ["FR"] * 12,
+            "id": list(range(1, 21)),
+            "announced_on": pd.to_datetime(["2026-01-01", "2024-01-01"] * 10),
         }
     )
     rows_of = CompanyRows.of(frame)
-    assert list(rows_of.owning([3])["id"]) == [1, 3]
-    assert list(rows_of.owning([5, 1])["id"]) == [1, 2, 3, 5]
+    assert list(rows_of.owning([3])["id"]) == [1, 3]  # #1 announced after #3
+    assert list(rows_of.owning([5, 1])["id"]) == [1, 2, 3, 5]  # 4 of 20 rows, a fifth
     assert list(rows_of.owning([4, 99])["id"]) == [4]
     assert rows_of.owning([]).empty
     assert list(rows_of.owning([]).columns) == list(frame.columns)
-    # B and D own 5 of 8 rows: no copy.
+    # B and D own 5 of 20 rows, more than a fifth: the frame itself, no copy.
     assert rows_of.owning([1, 6]) is frame
 
 
-def test_figures_of_the_owners_rows_equal_those_of_the_whole_frame(seeded_engine):
+def test_figures_of_the_owners_rows_equal_those_of_the_whole_frame(seeded_engine, monkeypatch):
     """figures_for over the owners' rows alone gives the figures (texts, revision
     links, status) it gives over every announcement: Meta's #6 revised by #7 and #5
-    superseded by #8, at two dates."""
+    superseded by #8, at two dates. (The owners' rows are taken whatever their share,
+    so each case compares a part of the frame with the whole.)"""
+    from tracker import query
     from tracker.views import figures_for
 
+    monkeypatch.setattr(query, "OWNERS_TAKEN_UP_TO", 1.0)
     frame = queries.announcements_frame(seeded_engine)
     frame.loc[frame["id"] == 8, "supersedes"] = 5
     rows_of = CompanyRows.of(frame)
@@ -233,17 +237,8 @@ def test_announcements_load_in_blocks_like_one_frame(seeded_engine, monkeypatch)
     pd.testing.assert_frame_equal(blocks, whole)
     # Each text column in one chunk, as one block gives (a take of a few rows is then
     # not a walk over every chunk).
-    assert _chunks(blocks) == {name: 1 for name in _chunks(blocks)}
-    assert "company" in _chunks(blocks)
-
-
-def _chunks(frame: pd.DataFrame) -> dict[str, int]:
-    """Chunks of each Arrow-backed column."""
-    return {
-        name: frame[name].array.__arrow_array__().num_chunks
-        for name in frame.columns
-        if isinstance(frame[name].array, pd.arrays.ArrowExtensionArray)
-    }
+    assert arrow_chunks(blocks) == {name: 1 for name in arrow_chunks(blocks)}
+    assert "company" in arrow_chunks(blocks)
 
 
 def test_in_one_chunk_joins_text_columns_and_keeps_values():
@@ -252,11 +247,10 @@ def test_in_one_chunk_joins_text_columns_and_keeps_values():
     from tracker.columnar import in_one_chunk
 
     text = pd.concat([pd.Series(["a", None], dtype="str"), pd.Series(["b"], dtype="str")])
-    frame = pd.DataFrame({"t": text.to_numpy(), "n": [1, 2, 3]}, index=[7, 8, 9])
-    frame["t"] = pd.Series(text.array, index=frame.index)
-    assert _chunks(frame) == {"t": 2}
+    frame = pd.DataFrame({"t": text.array, "n": [1, 2, 3]}, index=[7, 8, 9])
+    assert arrow_chunks(frame) == {"t": 2}
     joined = in_one_chunk(frame)
-    assert _chunks(joined) == {"t": 1}
+    assert arrow_chunks(joined) == {"t": 1}
     assert joined["t"].tolist()[0] == "a" and joined["t"].isna().tolist() == [False, True, False]
     assert joined["t"].dtype == text.dtype and list(joined.index) == [7, 8, 9]
     assert joined["n"].tolist() == [1, 2, 3] and joined["n"].dtype == "int64"

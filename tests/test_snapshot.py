@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from tests.helpers import GOOD_ROW
+from tests.helpers import GOOD_ROW, arrow_chunks
 from tracker import bootstrap, config, queries, service, snapshot
 from tracker.db import make_engine
 
@@ -198,11 +198,7 @@ def test_the_file_is_written_whole_in_blocks(engine, monkeypatch):
     pd.testing.assert_frame_equal(again, first, check_exact=True)
     assert again["id"].tolist() == sorted(first["id"])
     # Read back with each text column in one chunk (not one per written block).
-    chunks = {
-        name: again[name].array.__arrow_array__().num_chunks
-        for name in again.columns
-        if isinstance(again[name].array, pd.arrays.ArrowExtensionArray)
-    }
+    chunks = arrow_chunks(again)
     assert chunks["company"] == 1 and set(chunks.values()) == {1}
 
 

@@ -107,13 +107,14 @@ def read(path: Path, key: str) -> pd.DataFrame | None:
             if (reader.schema.metadata or {}).get(_KEY) != key.encode():
                 return None
             frame: pd.DataFrame = reader.read_all().to_pandas()
+        # One chunk per text column, as a load from the database gives (one per batch
+        # here); inside the try, so even that failing leaves the answer to the database.
+        return columnar.in_one_chunk(frame)
     except FileNotFoundError:
         return None
     except Exception:  # whatever a damaged file raises, the database answers instead
         _LOG.warning("snapshot %s unreadable; loading from the database", path, exc_info=True)
         return None
-    # One chunk per text column, as a load from the database gives (one per batch here).
-    return columnar.in_one_chunk(frame)
 
 
 def write(path: Path, key: str, frame: pd.DataFrame) -> bool:

@@ -317,6 +317,10 @@ def compare_announcements(figures: pd.DataFrame, ids: list[int]) -> pd.DataFrame
     ]
 
 
+# The columns default_comparison_ids reads (a caller may pass these alone).
+COMPARISON_COLUMNS = ["id", "company", "kind", "period", "announced_on"]
+
+
 def default_comparison_ids(figures: pd.DataFrame) -> list[int]:
     """Alibaba's latest pledge, Microsoft's FY2025 plan and Meta's latest 2025 guidance,
     where present; otherwise the three most recent announcements (by date, then id)."""

@@ -12,7 +12,7 @@ from tracker import views
 # and country filters, plus the defaults and what is chosen): a list of 100k labels
 # takes seconds to build and to send.
 MAX_OPTIONS = 1_000
-# What the defaults and the labels of the choice read.
+# What the labels of the choice read.
 LABEL_COLUMNS = [
     "id",
     "company",
@@ -35,7 +35,8 @@ def render(ctx: state.Context) -> None:
         "converted to USD at the FX rate of its month.",
     )
     frame = ctx.announcements
-    # Empty exactly when nothing is known at the as-of date (else the newest three).
+    # Empty exactly when nothing is known at the as-of date: without the named picks
+    # (Alibaba, Microsoft, Meta) the newest three known are the defaults.
     default = list(ctx.default_comparison())
     if not default:
         state.show_empty("No announcements known at this date.")
