@@ -14,6 +14,7 @@ opens the same view, and Back/Forward restore the filters of the previous link.
 from __future__ import annotations
 
 import ctypes
+import importlib
 import logging
 import os
 import re
@@ -683,6 +684,12 @@ def _as_of_typed() -> None:
         )
 
 
+# Modules only some pages import, loaded by the warm-up once the first page is drawn,
+# so those pages' first visit does not wait for them: Comparison's table styling
+# (pandas' Styler and its jinja2 templates, 70 ms on a 2-core machine). Loaded before
+# the first page, they delayed it (see warm_up).
+LATER_PAGE_MODULES = ("dashboard.tables",)
+
 # Set once a page has been drawn in this server process: the warm-up's extra views wait
 # for it, so they do not compete with the first visitor's page for the one Python
 # thread that runs at a time.
@@ -698,8 +705,8 @@ def warm_up(scope_views_after_first_page: float = 0.0) -> None:
     KEEP_RESOLUTION_UP_TO, where each would resolve again), and where each company's
     rows are (:class:`~tracker.query.CompanyRows`). Built before the first
     page, they made it 0.6 s later at 100k; loading the other pages' modules
-    (jinja2 for Comparison's table) up front made it 0.8 s later, so they are left to
-    the page that needs them. Runs outside a script run: a failure is logged and left
+    (jinja2 for Comparison's table) up front made it 0.8 s later, so they are loaded
+    last (LATER_PAGE_MODULES). Runs outside a script run: a failure is logged and left
     to the first page, which shows it in one sentence."""
     try:
         _eng, url, version, frame, _companies_frame = load_base()
@@ -721,6 +728,8 @@ def warm_up(scope_views_after_first_page: float = 0.0) -> None:
         # million announcements); not for data a write has replaced meanwhile.
         if queries.data_version(_eng) == version:
             _company_rows(url, version)
+        for module in LATER_PAGE_MODULES:
+            importlib.import_module(module)
     except Exception:
         _LOG.warning("warm-up failed; the first page will load the data", exc_info=True)
     give_back_free_memory()

@@ -205,6 +205,18 @@ def test_warm_up_finds_each_companys_rows_for_the_first_company_filter(configure
     assert set(at.session_state[state._CTX].headline["company"]) == {"Meta"}
 
 
+def test_warm_up_loads_the_later_pages_modules(configured_env, monkeypatch):
+    """The modules only some pages import (Comparison's table styling) are loaded by the
+    warm-up, after the default view, so those pages' first visit finds them."""
+    bootstrap.get_engine()
+    state.clear_caches()
+    assert "dashboard.tables" in state.LATER_PAGE_MODULES
+    for module in state.LATER_PAGE_MODULES:
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    state.warm_up()
+    assert all(module in sys.modules for module in state.LATER_PAGE_MODULES)
+
+
 def test_warm_up_failure_is_logged_not_raised(monkeypatch, tmp_path, caplog):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing/dir/capex.sqlite")
     bootstrap._engine_for.cache_clear()
