@@ -125,9 +125,9 @@ def filter_announcements(frame: pd.DataFrame, query: ViewQuery) -> pd.DataFrame:
 
 
 # CompanyRows.owning takes the owners' rows up to this share of the frame. Measured at
-# 100k announcements (a Programmes page's ids): the owners' rows were faster up to a
-# tenth of the frame (25 vs 40 ms at 1 %, 45 vs 53 ms at 10 %), even at a quarter and
-# slower at 45 % (98 vs 79 ms).
+# 100k announcements (a Programmes page's ids), figures from the owners' rows against
+# the whole frame: 25 vs 40 ms when they hold 1 % of it, 45 vs 53 ms at 10 %, 66 vs
+# 63 ms at 25 %, 98 vs 79 ms at 45 %.
 OWNERS_TAKEN_UP_TO = 0.2
 
 
@@ -188,7 +188,7 @@ class CompanyRows:
         all that :func:`tracker.views.figures_for` reads to link and judge them, since
         revisions and ``supersedes`` never cross companies (:func:`chosen_companies`).
         At 100k announcements the figures of one company's announcements took 40 ms
-        from the whole frame (each revision key factorized over every row), 15 ms from
+        from the whole frame (each revision key factorized over every row), 25 ms from
         its own rows. Past OWNERS_TAKEN_UP_TO of the frame, the frame itself (a copy
         of many rows costs more than it saves)."""
         wanted = np.flatnonzero(self.frame["id"].isin(list(ids)).to_numpy())
