@@ -457,16 +457,17 @@ def guidance_history(history: pd.DataFrame, company: str) -> go.Figure:
         return empty(f"No announcements for {company}")
     latest = rows.groupby("series")["announced_on"].max().sort_values(ascending=False)
     series = list(latest.index[:MAX_HISTORY_SERIES])
-    fig = go.Figure()
-    # The shown series' rows, with the columns drawn, split once: a filter per series
-    # over every announcement column cost most of the chart's time at 100k.
+    # The shown series' rows with the columns drawn, their hover texts and error bars
+    # built once for all of them, then split by position: per series, a column
+    # selection and a row walk each (and each trace validated twice by add_trace) took
+    # most of the chart's 57 ms for a company of 12 series at 100k announcements.
     shown = rows.loc[rows["series"].isin(series), list(dict.fromkeys(_HISTORY_COLUMNS))]
-    for name, part in shown.sort_values("announced_on", kind="stable").groupby("series"):
-        ranged = part["annual_high_usd"] > part["annual_low_usd"]
-        hover = [
+    shown = shown.sort_values("announced_on", kind="stable")
+    hover = np.array(
+        [
             "<br>".join(
                 [
-                    f"<b>{esc(company)}</b> — {esc(name)}",
+                    f"<b>{esc(company)}</b> — {esc(r.series)}",
                     f"Figure: {esc(fig_text)} ({esc(per_year)} {UNIT})",
                     f"Wording: {esc(qualifier_words(r.qualifier))}",
                     f"Basis: {esc(basis_label(r.kind))}, {esc(scope_label(r.scope))}",
@@ -477,31 +478,44 @@ def guidance_history(history: pd.DataFrame, company: str) -> go.Figure:
                 ]
             )
             for fig_text, per_year, r in zip(
-                _figures_of(part),
-                _per_year_of(part),
-                _rows(part, *HOVER_COLUMNS, "notes"),
+                _figures_of(shown),
+                _per_year_of(shown),
+                _rows(shown, "series", *HOVER_COLUMNS, "notes"),
                 strict=True,
             )
-        ]
-        fig.add_trace(
-            go.Scatter(
-                x=pd.to_datetime(part["announced_on"]),
-                y=part["annual_mid_usd"],
-                mode="lines+markers",
-                name=esc(name),
-                marker={"size": 10},
-                line={"shape": "hv"},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": (part["annual_high_usd"] - part["annual_mid_usd"]).where(ranged),
-                    "arrayminus": (part["annual_mid_usd"] - part["annual_low_usd"]).where(ranged),
-                },
-                # Data text goes in hovertext: Plotly never reads %{...} inside it.
-                hovertext=hover,
-                hovertemplate="Announced %{x|%Y-%m-%d}<br>%{hovertext}<extra></extra>",
-            )
-        )
+        ],
+        dtype=object,
+    )
+    when = pd.to_datetime(shown["announced_on"]).to_numpy()
+    low, mid, high = (
+        shown[c].to_numpy(dtype=float)
+        for c in ("annual_low_usd", "annual_mid_usd", "annual_high_usd")
+    )
+    ranged = high > low
+    above, below = np.where(ranged, high - mid, np.nan), np.where(ranged, mid - low, np.nan)
+    positions = shown.groupby("series").indices
+    traces = [
+        {
+            "type": "scatter",
+            "x": when[at],
+            "y": mid[at],
+            "mode": "lines+markers",
+            "name": esc(name),
+            "marker": {"size": 10},
+            "line": {"shape": "hv"},
+            "error_y": {
+                "type": "data",
+                "symmetric": False,
+                "array": above[at],
+                "arrayminus": below[at],
+            },
+            # Data text goes in hovertext: Plotly never reads %{...} inside it.
+            "hovertext": hover[at].tolist(),
+            "hovertemplate": "Announced %{x|%Y-%m-%d}<br>%{hovertext}<extra></extra>",
+        }
+        for name, at in sorted(positions.items())
+    ]
+    fig = go.Figure(data=traces)
     hidden = len(latest) - len(series)
     more = f"; {hidden} older series not shown" if hidden > 0 else ""
     return _layout(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from dashboard import charts
@@ -106,6 +107,43 @@ def test_guidance_history_axis_shows_dates_not_times():
     # Notes are data: escaped and kept out of the template.
     assert "&lt;b&gt;bold&lt;/b&gt;" in trace.hovertext[0]
     assert "%{x}" not in trace.hovertemplate.replace("%{x|%Y-%m-%d}", "")
+
+
+def test_guidance_history_splits_interleaved_series_by_date():
+    """Two series announced in turn: one trace each (in name order), its points by
+    date, and error bars only where the figure is a range (Meta's 2025 guidance
+    60-65 then 64-72; its 2024 actual 39.23 exact)."""
+    rows = pd.DataFrame(
+        {
+            "company": "Meta",
+            "series": ["2025 guidance", "2024 actual", "2025 guidance"],
+            "announced_on": pd.to_datetime(["2025-04-30", "2025-01-29", "2025-01-29"]),
+            "amount_low": [64.0, 39.23, 60.0],
+            "amount_high": [72.0, 39.23, 65.0],
+            "currency": "USD",
+            "qualifier": "exact",
+            "annual_low_usd": [64.0, 39.23, 60.0],
+            "annual_mid_usd": [68.0, 39.23, 62.5],
+            "annual_high_usd": [72.0, 39.23, 65.0],
+            "notes": "",
+            "id": [6, 4, 5],
+            "kind": ["guidance", "actual", "guidance"],
+            "scope": "total_capex",
+            "months": 12,
+            "period_start": pd.to_datetime(["2025-01-01", "2024-01-01", "2025-01-01"]),
+            "period_end": pd.to_datetime(["2025-12-01", "2024-12-01", "2025-12-01"]),
+        }
+    )
+    fig = charts.guidance_history(rows, "Meta")
+    assert [t.name for t in fig.data] == ["2024 actual", "2025 guidance"]
+    actual, guidance = fig.data
+    assert list(guidance.y) == [62.5, 68.0]  # #5 (January) before #6 (April)
+    assert [str(x)[:10] for x in guidance.x] == ["2025-01-29", "2025-04-30"]
+    assert list(guidance.error_y.array) == [2.5, 4.0]  # 65 - 62.5, 72 - 68
+    assert list(guidance.error_y.arrayminus) == [2.5, 4.0]
+    assert "Announcement: #5" in guidance.hovertext[0] and "#6" in guidance.hovertext[1]
+    assert list(actual.y) == [39.23] and np.isnan(actual.error_y.array[0])
+    assert "Announcement: #4" in actual.hovertext[0]
 
 
 def test_empty_inputs_give_a_message_not_an_error():
