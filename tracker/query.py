@@ -192,11 +192,12 @@ class CompanyRows:
         its own rows. Past OWNERS_TAKEN_UP_TO of the frame, the frame itself (a copy
         of many rows costs more than it saves)."""
         wanted = np.flatnonzero(self.frame["id"].isin(list(ids)).to_numpy())
-        owners = set(self.frame["company"].take(wanted).astype(str))
-        parts = [self.positions[name] for name in owners if name in self.positions]
-        if sum(len(rows) for rows in parts) > OWNERS_TAKEN_UP_TO * len(self.frame):
+        if not len(wanted):
+            return self.frame.iloc[:0]
+        owners = ViewQuery(companies=tuple(set(self.frame["company"].take(wanted).astype(str))))
+        if self.count(owners) > OWNERS_TAKEN_UP_TO * len(self.frame):
             return self.frame
-        return self.frame.take(np.sort(np.concatenate(parts)) if parts else wanted[:0])
+        return self.chosen(owners)
 
 
 def chosen_companies(frame: pd.DataFrame, query: ViewQuery) -> pd.DataFrame:
