@@ -30,7 +30,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import state
-from tracker import bootstrap, queries, service
+from tracker import bootstrap, queries, service, views
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
@@ -854,3 +854,26 @@ def test_as_of_is_typed_and_applied_on_enter(app: AppTest):
     ok(app.run())
     assert "is not a date like 2026-03-01" in " ".join(unescape(e.value) for e in app.error)
     assert app.query_params["as_of"] == "2025-05-15"  # the previous date stays
+
+
+def test_one_company_caches_hold_its_rows_alone(dash_env):
+    """The Company and Guidance history pages' cached rows are the company's own, taken
+    where its rows are kept, and the same as the whole table's for that company: Meta's
+    seven announcements (#4-#10); as of 2025-06-30 its history stops at #6 (64-72)."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["as_of"] = AS_OF
+    ctx = ok(at.run()).session_state[state._CTX]
+    figures = ctx.company_figures("Meta")
+    assert sorted(figures["id"]) == [4, 5, 6, 7, 8, 9, 10]
+    whole = views.announcement_figures(ctx.announcements, ctx.query.as_of)
+    pd.testing.assert_frame_equal(
+        figures.reset_index(drop=True),
+        whole[whole["company"] == "Meta"].reset_index(drop=True),
+    )
+    assert sorted(ctx.guidance_history("Meta")["id"]) == [4, 5, 6, 7, 8, 9, 10]
+
+    earlier = AppTest.from_file(APP, default_timeout=120)
+    earlier.query_params["as_of"] = "2025-06-30"
+    history = ok(earlier.run()).session_state[state._CTX].guidance_history("Meta")
+    assert sorted(history["id"]) == [4, 5, 6]
+    assert history.set_index("id").loc[6, "annual_mid_usd"] == 68.0
