@@ -663,3 +663,38 @@ def test_resolving_in_company_blocks_gives_the_same_rows(
     view = annual_view(frame, TODAY, FX, inc)
     pd.testing.assert_frame_equal(view.headline, whole_view.headline)
     pd.testing.assert_frame_equal(view.by_basis, whole_view.by_basis)
+
+
+def test_years_and_countries_of_companies_from_their_first_rows():
+    """The view's keys are narrow integers and its years offsets from the first year:
+    the years come back as int64 calendar years. Each company's country is its first
+    row's: Tencent's is the third row (Meta, Meta, Tencent), not the second."""
+    view = view_of(
+        {"company": "Meta", "country": "US", "kind": "actual", "period": "2024",
+         "amount_low": "40", "amount_high": "", "announced_on": "2025-01-29"},
+        {"company": "Meta", "country": "US", "kind": "guidance", "period": "2026",
+         "amount_low": "100", "amount_high": "120", "announced_on": "2026-01-28"},
+        {"company": "Tencent", "country": "CN", "kind": "actual", "period": "2025",
+         "amount_low": "10", "amount_high": "", "announced_on": "2026-01-20"},
+    )  # fmt: skip
+    table = view.headline.set_index(["company", "year"])
+    assert view.headline["year"].dtype == np.int64
+    assert sorted(table.index) == [("Meta", 2024), ("Meta", 2026), ("Tencent", 2025)]
+    assert table.loc[("Meta", 2024), "mid"] == pytest.approx(40)
+    assert table.loc[("Meta", 2026), "mid"] == pytest.approx(110)
+    assert table.loc[("Tencent", 2025), "mid"] == pytest.approx(10)
+    assert dict(zip(view.headline["company"], view.headline["country"], strict=True)) == {
+        "Meta": "US",
+        "Tencent": "CN",
+    }
+    assert set(view.by_basis["year"]) == {2024, 2025, 2026}
+
+
+def test_narrow_keeps_codes_in_the_smallest_signed_type():
+    """128 codes fit a byte, 129 need two, 40,000 four; the values never change."""
+    for size, dtype in ((128, np.int8), (129, np.int16), (40_000, np.int32)):
+        codes = np.arange(size, dtype=np.int64)
+        narrow = normalize._narrow(codes, size)
+        assert narrow.dtype == dtype
+        assert np.array_equal(narrow, codes)
+    assert normalize._narrow(np.empty(0, dtype=np.int64), 0).dtype == np.int8

@@ -817,6 +817,13 @@ def _distinct_months(group: np.ndarray, month: np.ndarray, count: int) -> np.nda
     return np.bincount(distinct // span, minlength=count).astype(np.int64)
 
 
+def _narrow(values: np.ndarray, size: int) -> np.ndarray:
+    """``values`` (codes from 0 to ``size`` - 1) in the smallest signed integer type that
+    holds them: a view's keys have one per month row (some twelve million at a million
+    announcements, 96 MiB each as int64), and most need a byte or two."""
+    return values.astype(np.min_scalar_type(-max(size, 1)), copy=False)
+
+
 def _firsts(group: np.ndarray, count: int) -> np.ndarray:
     """Position of the first row of each group."""
     _u, index = np.unique(group, return_index=True)
@@ -836,20 +843,22 @@ def _fast_view(frame: pd.DataFrame, r: _Resolved) -> tuple[pd.DataFrame, pd.Data
     if min(qualifier_codes.min(), scope_codes.min(), kind_codes.min()) < 0:
         return None  # a missing label: pandas' first() and nunique() rules apply
     # Codes whose order is the text order, as groupby(sort=True) orders the keys.
-    company_rank = np.argsort(np.argsort(np.asarray(r.companies, dtype=object), kind="stable"))
+    company_rank = _narrow(
+        np.argsort(np.argsort(np.asarray(r.companies, dtype=object), kind="stable")),
+        len(r.companies),
+    )
     company_sorted = np.asarray(r.companies, dtype=object)[np.argsort(company_rank)]
 
     def text_order(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         rank = np.argsort(np.argsort(values, kind="stable"))
-        return rank[codes], values[np.argsort(rank)]
+        return _narrow(rank, len(values))[codes], values[np.argsort(rank)]
 
     scope_sorted_codes, scope_sorted = text_order(scope_codes, scopes)
     kind_sorted_codes, kind_sorted = text_order(kind_codes, kinds)
     company = company_rank[r.company_code[src]]
-    year = r.month // 12
-    first_year = int(year.min())
-    year_offset = year - first_year
-    years = int(year.max()) - first_year + 1
+    first_year = int(r.month.min()) // 12
+    years = int(r.month.max()) // 12 - first_year + 1
+    year_offset = _narrow(r.month // 12 - first_year, years)
     ids = r.ids[src]
 
     # by_basis: company, scope, kind, year.
@@ -870,12 +879,15 @@ def _fast_view(frame: pd.DataFrame, r: _Resolved) -> tuple[pd.DataFrame, pd.Data
             "company": company_sorted[company[firsts]],
             "scope": scope_sorted[scope_row[firsts]],
             "kind": kind_sorted[kind_row[firsts]],
-            "year": year[firsts],
+            "year": year_offset[firsts].astype(np.int64) + first_year,
             **_aggregate_arrays(group, r.month, ids, r.low, r.high),
         }
     )
-    q_row = qualifier_codes[src]
-    by_basis["qualifier"] = _first_label(group, firsts, q_row, qualifiers, count)
+    by_basis["qualifier"] = _first_label(group, firsts, qualifier_codes[src], qualifiers, count)
+    # The month rows' by_basis keys are not needed past here: freed before the headline
+    # builds its own (at a million announcements, some twelve million rows, 96 MiB an
+    # array).
+    del company, scope_row, kind_row, group, firsts
 
     # headline: per company its broadest eligible capex scope, per month the best kind.
     eligible = np.flatnonzero(~r.ineligible[src])
@@ -886,8 +898,8 @@ def _fast_view(frame: pd.DataFrame, r: _Resolved) -> tuple[pd.DataFrame, pd.Data
     broadest = np.full(len(r.companies), np.iinfo(np.int64).max)
     np.minimum.at(broadest, code, scope_rank)
     rows = eligible[scope_rank == broadest[code]]
-    code = r.company_code[src][rows]
-    key = code * _MONTH_SLOTS + r.month[rows]
+    del eligible, scope_rank, code
+    key = r.company_code[src][rows] * _MONTH_SLOTS + r.month[rows]
     order = np.lexsort((r.kind_rank[src][rows], key))
     starts = _first_per_group(key[order])
     keep = order[starts]
@@ -903,8 +915,10 @@ def _fast_view(frame: pd.DataFrame, r: _Resolved) -> tuple[pd.DataFrame, pd.Data
         np.bincount(rep, weights=r.high[rows]) / n,
         _whole_guidance(rep, r.kind_rank[src][rows], r.n[src][rows], n),
     )
+    del order, starts, rep
     keep, low, high = keep[counts], low[counts], high[counts]
     extra = _with_concurrent_pledges(key, r.kind_rank[src][rows], keep)
+    del key
     low = np.r_[low, r.low[rows][extra]]
     high = np.r_[high, r.high[rows][extra]]
     best = rows[np.r_[keep, extra]]
@@ -915,7 +929,7 @@ def _fast_view(frame: pd.DataFrame, r: _Resolved) -> tuple[pd.DataFrame, pd.Data
     headline = pd.DataFrame(
         {
             "company": company_sorted[company[firsts]],
-            "year": year[best][firsts],
+            "year": year_offset[best][firsts].astype(np.int64) + first_year,
             **_aggregate_arrays(group, r.month[best], ids[best], low, high),
         }
     )
@@ -985,9 +999,12 @@ def view_of(resolution: Resolution, scopes: tuple[str, ...] = ()) -> AnnualView:
         by_basis, headline = _frame_view(_monthly_frame(frame, resolved))
     headline["in_totals"] = headline["months"] == 12
     # Each company's country, from its first row (a drop_duplicates of the whole frame
-    # copied every column: 2 ms of a 1k view).
-    first = ~frame["company"].duplicated().to_numpy()
-    countries = pd.Series(frame["country"].to_numpy()[first], index=frame["company"][first])
+    # copied every column: 2 ms of a 1k view; duplicated() made a Python string of
+    # every row: 50 MiB at a million, the peak of a view's memory).
+    first = np.unique(pd.factorize(frame["company"])[0], return_index=True)[1]
+    countries = pd.Series(
+        frame["country"].iloc[first].to_numpy(), index=frame["company"].iloc[first].to_numpy()
+    )
     headline.insert(1, "country", headline["company"].map(countries))
     by_basis.insert(1, "country", by_basis["company"].map(countries))
     # Rebuilt from the frame when asked for, so a cached view does not keep the month
