@@ -287,22 +287,17 @@ def _company_rows(url: str, version: tuple) -> CompanyRows:
 def _company_figures(url: str, version: tuple, as_of: date, company: str) -> pd.DataFrame:
     """:func:`views.announcement_figures` of one company's live announcements. Revision
     links and ``supersedes`` never cross companies, so these are the company's rows of
-    the whole table's, without formatting every other company's figures."""
-    return views.announcement_figures(_own_rows(url, version, company), as_of)
+    the whole table's, without formatting every other company's figures (taken where
+    :class:`CompanyRows` keeps them, of every date: a revision may come later)."""
+    own = _company_rows(url, version).chosen(ViewQuery(companies=(company,)))
+    return views.announcement_figures(own, as_of)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _history(url: str, version: tuple, as_of: date, company: str) -> pd.DataFrame:
     """:func:`views.guidance_history` of one company's announcements known at ``as_of``
-    (the pages chart one company at a time)."""
-    own = _own_rows(url, version, company)
-    return views.guidance_history(own[own["announced_on"] <= pd.Timestamp(as_of)])
-
-
-def _own_rows(url: str, version: tuple, company: str) -> pd.DataFrame:
-    """Every loaded announcement of ``company``, taken where :class:`CompanyRows` keeps
-    them (the one definition of a company's rows; no scan of the whole frame)."""
-    return _company_rows(url, version).chosen(ViewQuery(companies=(company,)))
+    (the pages chart one company at a time), from the rows the company filter keeps."""
+    return views.guidance_history(_company_announcements(url, version, as_of, (company,), ()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

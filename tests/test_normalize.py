@@ -667,8 +667,9 @@ def test_resolving_in_company_blocks_gives_the_same_rows(
 
 def test_years_and_countries_of_companies_from_their_first_rows():
     """The view's keys are narrow integers and its years offsets from the first year:
-    the years come back as int64 calendar years. Each company's country is its first
-    row's: Tencent's is the third row (Meta, Meta, Tencent), not the second."""
+    the years come back as int64 calendar years. Each company's country is read at the
+    position of its first row: Tencent's is the third row (Meta, Meta, Tencent), not
+    the second (its code)."""
     view = view_of(
         {"company": "Meta", "country": "US", "kind": "actual", "period": "2024",
          "amount_low": "40", "amount_high": "", "announced_on": "2025-01-29"},
@@ -687,7 +688,38 @@ def test_years_and_countries_of_companies_from_their_first_rows():
         "Meta": "US",
         "Tencent": "CN",
     }
+    assert view.by_basis["year"].dtype == np.int64
     assert set(view.by_basis["year"]) == {2024, 2025, 2026}
+
+
+def test_more_companies_than_a_byte_holds_give_the_same_views_either_path():
+    """130 companies take two-byte keys in the array path: it still agrees with the
+    frame path, and each company keeps its own figure (CoNNN reported NNN + 1)."""
+    frame = announcement_frame(
+        rows(
+            *(
+                {"company": f"Co{i:03d}", "kind": "actual", "period": "2025",
+                 "amount_low": str(i + 1), "amount_high": "", "currency": "USD",
+                 "announced_on": "2026-01-20"}
+                for i in range(130)
+            )
+        ),
+        FX,
+    )  # fmt: skip
+    resolved, _missing = normalize._resolve(frame, TODAY, FX, Inclusion())
+    fast = normalize._fast_view(frame, resolved)
+    assert fast is not None
+    slow = normalize._frame_view(normalize._monthly_frame(frame, resolved))
+    columns = ["company", "year", "basis", "low", "mid", "high", "months"]
+    pd.testing.assert_frame_equal(
+        fast[1][columns].sort_values("company").reset_index(drop=True),
+        slow[1][columns].sort_values("company").reset_index(drop=True),
+        check_dtype=False,
+    )
+    mids = fast[1].set_index("company")["mid"]
+    assert len(mids) == 130
+    assert [mids["Co000"], mids["Co128"], mids["Co129"]] == pytest.approx([1.0, 129.0, 130.0])
+    assert set(fast[1]["year"]) == {2025} and fast[1]["year"].dtype == np.int64
 
 
 def test_narrow_keeps_codes_in_the_smallest_signed_type():

@@ -885,8 +885,8 @@ def _fast_view(frame: pd.DataFrame, r: _Resolved) -> tuple[pd.DataFrame, pd.Data
     )
     by_basis["qualifier"] = _first_label(group, firsts, qualifier_codes[src], qualifiers, count)
     # The month rows' by_basis keys are not needed past here: freed before the headline
-    # builds its own (at a million announcements, some twelve million rows, 96 MiB an
-    # array).
+    # builds its own (at a million announcements some twelve million rows: ``group``
+    # alone is 96 MiB).
     del company, scope_row, kind_row, group, firsts
 
     # headline: per company its broadest eligible capex scope, per month the best kind.
@@ -999,9 +999,10 @@ def view_of(resolution: Resolution, scopes: tuple[str, ...] = ()) -> AnnualView:
         by_basis, headline = _frame_view(_monthly_frame(frame, resolved))
     headline["in_totals"] = headline["months"] == 12
     # Each company's country, from its first row (a drop_duplicates of the whole frame
-    # copied every column: 2 ms of a 1k view; duplicated() made a Python string of
-    # every row: 50 MiB at a million, the peak of a view's memory).
-    first = np.unique(pd.factorize(frame["company"])[0], return_index=True)[1]
+    # copied every column: 2 ms of a 1k view). Codes number the companies in the order
+    # they first appear, so a company's first row is where the running maximum rises.
+    codes = np.maximum.accumulate(pd.factorize(frame["company"])[0])
+    first = np.flatnonzero(np.r_[True, codes[1:] > codes[:-1]])
     countries = pd.Series(
         frame["country"].iloc[first].to_numpy(), index=frame["company"].iloc[first].to_numpy()
     )
