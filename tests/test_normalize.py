@@ -730,3 +730,13 @@ def test_narrow_keeps_codes_in_the_smallest_signed_type():
         assert narrow.dtype == dtype
         assert np.array_equal(narrow, codes)
     assert normalize._narrow(np.empty(0, dtype=np.int64), 0).dtype == np.int8
+
+
+def test_a_view_of_no_announcements_is_empty():
+    """No rows (a new database, or a date before every announcement): empty tables with
+    their columns, not an error. A row known only later gives the same."""
+    frame = announcement_frame(rows({"company": "Meta", "announced_on": "2025-01-29"}), FX)
+    for rows_, as_of in ((frame.iloc[:0], TODAY), (frame, date(2024, 1, 1))):
+        view = annual_view(rows_, as_of, FX)
+        assert view.headline.empty and view.by_basis.empty
+        assert {"company", "country", "year", "mid"} <= set(view.headline.columns)
