@@ -159,3 +159,32 @@ def test_import_times_are_utc_whatever_the_servers_time_zone(empty_engine, db_ur
         new_york.dispose()
     stored = queries.announcements_frame(empty_engine).set_index("id").loc[report.ids]
     assert stored["created_at"].between(before, after).all(), stored["created_at"].iloc[0]
+
+
+def test_a_chunked_bulk_import_streams_one_copy(empty_engine, monkeypatch):
+    """PostgreSQL: 250 new rows in chunks of 100 are one COPY statement written in three
+    parts (100, 100, 50 rows), not a COPY per chunk, and every row lands in order."""
+    if empty_engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's bulk path")
+    statements: list[int] = []
+    parts: list[int] = []
+    real_copy, real_rows = pg_copy.copy_announcements, pg_copy.csv_rows
+
+    def counted_copy(conn, columns, count, *args):
+        statements.append(count)
+        return real_copy(conn, columns, count, *args)
+
+    def counted_rows(columns, count):
+        parts.append(count)
+        return real_rows(columns, count)
+
+    monkeypatch.setattr(pg_copy, "copy_announcements", counted_copy)
+    monkeypatch.setattr(pg_copy, "csv_rows", counted_rows)
+    report = service.write(
+        empty_engine,
+        "import",
+        lambda s: service.import_rows(s, batch(), "ana", chunk_rows=100)[0],
+    )
+    assert (statements, parts) == ([N], [100, 100, 50])
+    stored = queries.announcements_frame(empty_engine).set_index("id")
+    assert stored.loc[report.ids, "amount_low"].tolist() == [float(1 + i) for i in range(N)]

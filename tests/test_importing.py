@@ -53,15 +53,15 @@ def test_progress_reports_each_stage_and_saves_every_row(empty_engine):
 
 def test_an_exception_mid_save_leaves_no_rows(empty_engine, monkeypatch):
     calls = {"n": 0}
-    real_save = service.save
+    real_insert = service._insert
 
-    def failing_save(session, valid, user=None, company_ids=None):
+    def failing_insert(session, records, explicit_ids):
         calls["n"] += 1
         if calls["n"] == 2:  # the first chunk is already written in the transaction
             raise KeyboardInterrupt  # Ctrl-C, a closed tab
-        return real_save(session, valid, user, company_ids)
+        return real_insert(session, records, explicit_ids)
 
-    monkeypatch.setattr(service, "save", failing_save)
+    monkeypatch.setattr(service, "_insert", failing_insert)
     with pytest.raises(KeyboardInterrupt):
         importing.import_with_progress(empty_engine, _new_rows(25), "tester", chunk_rows=10)
     assert calls["n"] == 2
@@ -129,3 +129,50 @@ def test_a_row_may_supersede_a_row_of_a_later_chunk(empty_engine):
     assert report.inserted == 2
     stored = queries.announcements_frame(empty_engine).set_index("id")
     assert stored.loc[500, "supersedes"] == 501
+
+
+def test_a_bulk_import_reports_each_chunk_and_a_cancel_mid_way_saves_nothing(empty_engine):
+    """Past COPY_MIN_ROWS (PostgreSQL's COPY path): 250 rows in chunks of 100 report
+    100, 200 and 250 saved; a cancel heard after the first chunk leaves no row."""
+    size = service.COPY_MIN_ROWS + 50
+    steps: list[Step] = []
+    importing.import_with_progress(
+        empty_engine, _new_rows(size), "tester", progress=steps.append, chunk_rows=100
+    )
+    assert [s.done for s in steps if s.stage == "saving"] == [0, 100, 200, 250]
+    assert len(queries.announcements_frame(empty_engine)) == size
+
+    def cancel(step: Step) -> None:
+        if step.stage == "saving" and step.done >= 100:
+            raise KeyboardInterrupt
+
+    more = _new_rows(size).assign(amount_low=lambda f: f["amount_low"] + "0")
+    with pytest.raises(KeyboardInterrupt):
+        importing.import_with_progress(
+            empty_engine, more, "tester", progress=cancel, chunk_rows=100
+        )
+    assert len(queries.announcements_frame(empty_engine)) == size
+
+
+def test_new_and_changed_rows_of_one_import_report_their_chunks(empty_engine):
+    """Three stored rows edited and five new ones, in chunks of two: the new rows are
+    saved first (2, 2, 1), then the edits (2, 1); ids list the edits, then the new."""
+    first = importing.import_with_progress(empty_engine, _new_rows(3), "tester")
+    edits = _new_rows(3).assign(
+        id=[str(i) for i in first.ids], notes="edited", amount_low=["11", "12", "13"]
+    )
+    steps: list[Step] = []
+    news = _new_rows(8).iloc[3:]
+    report = importing.import_with_progress(
+        empty_engine,
+        pd.concat([edits, news], ignore_index=True),
+        "tester",
+        progress=steps.append,
+        chunk_rows=2,
+    )
+    assert (report.inserted, report.updated) == (5, 3)
+    assert [s.done for s in steps if s.stage == "saving"] == [0, 2, 4, 5, 7, 8]
+    assert report.ids[:3] == first.ids
+    stored = queries.announcements_frame(empty_engine).set_index("id")
+    assert stored.loc[first.ids, "amount_low"].tolist() == [11.0, 12.0, 13.0]
+    assert stored.loc[report.ids[3:], "amount_low"].tolist() == [13.0, 14.0, 15.0, 16.0, 17.0]

@@ -13,6 +13,7 @@ It runs on the caller's connection, so the rows are part of the import's transac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,23 +80,49 @@ def new_ids(conn: Connection, count: int) -> list[int]:
     )
 
 
-def copy_announcements(conn: Connection, columns: dict[str, Any], count: int) -> None:
+def _rows(values: Any, start: int, stop: int) -> Any:
+    """Rows ``start:stop`` of a column given as a Series, an array or a list; a single
+    value stands for every row."""
+    if isinstance(values, pd.Series):
+        return values.iloc[start:stop]
+    if isinstance(values, (np.ndarray, list)):
+        return values[start:stop]
+    return values
+
+
+def copy_announcements(
+    conn: Connection,
+    columns: dict[str, Any],
+    count: int,
+    chunk_rows: int | None = None,
+    saved: Callable[[int], None] | None = None,
+) -> None:
     """``COPY`` ``count`` rows into ``announcement``: ``columns`` maps each column to a
     Series, a list or one value for every row. A broken unique index raises
     SQLAlchemy's IntegrityError, as an INSERT would, so :func:`tracker.service.write`
-    retries a race lost to another writer."""
+    retries a race lost to another writer.
+
+    The rows are written ``chunk_rows`` at a time into the one statement, ``saved``
+    hearing each chunk: the server reads a chunk while the next is formatted, and
+    the statement is parsed and waited for once.
+    """
     import psycopg
     from psycopg import sql
 
     statement = sql.SQL("COPY announcement ({}) FROM STDIN (FORMAT csv)").format(
         sql.SQL(", ").join(sql.Identifier(n) for n in columns)
     )
-    data = csv_rows(columns, count)
+    step = max(chunk_rows or count, 1)
     driver = conn.connection.driver_connection
     if driver is None:  # pragma: no cover - a live connection always has one
         raise RuntimeError("no database connection")
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            copy.write(data)
+            for start in range(0, count, step):
+                stop = min(start + step, count)
+                part = {name: _rows(values, start, stop) for name, values in columns.items()}
+                copy.write(csv_rows(part, stop - start))
+                if saved is not None:
+                    saved(stop - start)
     except psycopg.errors.IntegrityError as error:
         raise IntegrityError("COPY announcement", None, error) from error

@@ -61,9 +61,6 @@ class ImportReport:
     unchanged: int = 0
     companies_created: int = 0
     ids: list[int] = field(default_factory=list)
-    # `supersedes` links of new rows whose target is not saved yet (a later chunk of the
-    # same import): :func:`import_rows` writes them once every chunk is in.
-    pending_links: list[dict[str, int]] = field(default_factory=list, repr=False)
 
     def describe(self) -> str:
         return (
@@ -383,6 +380,12 @@ def _records(columns: dict[str, list[Any]], constants: dict[str, Any]) -> list[d
 # plain INSERT (COPY's extra round trip for the ids buys nothing there).
 COPY_MIN_ROWS = 200
 
+# Rows saved per step of an import, so a long import can report progress between steps
+# (all steps are one transaction: a cancelled import saves nothing).
+CHUNK_ROWS = 5_000
+Progress = Callable[[str, int, int], None]  # stage, rows done, rows in the stage
+Saved = Callable[[int], None]  # rows just saved (a chunk)
+
 
 def _copy_insert(
     session: Session,
@@ -390,6 +393,8 @@ def _copy_insert(
     company_ids: list[int],
     constants: dict[str, Any],
     explicit_ids: bool,
+    chunk_rows: int,
+    saved: Saved,
 ) -> list[int]:
     """PostgreSQL: insert validated rows with one COPY (:mod:`tracker.pg_copy`) and
     return their ids in row order.
@@ -397,7 +402,7 @@ def _copy_insert(
     New rows get their ids up front from the table's sequence, so the ids are known in
     row order without RETURNING; explicit ids are copied as given and the sequence is
     moved past them, as the INSERT path does. ``supersedes`` is left empty for
-    :func:`_link`.
+    :func:`_link`. The rows are streamed chunk by chunk, ``saved`` hearing each.
     """
     conn = session.connection()
     ids = [int(i) for i in part["id"]] if explicit_ids else pg_copy.new_ids(conn, len(part))
@@ -408,7 +413,7 @@ def _copy_insert(
         "supersedes": None,
         **constants,
     }
-    pg_copy.copy_announcements(conn, columns, len(part))
+    pg_copy.copy_announcements(conn, columns, len(part), chunk_rows, saved)
     if explicit_ids:
         _move_id_sequence(conn)
     return ids
@@ -447,35 +452,76 @@ def _insert(session: Session, records: list[dict[str, Any]], explicit_ids: bool)
     return sorted(conn.execute(table.insert().returning(table.c.id), records).scalars())
 
 
+def _insert_new(
+    session: Session,
+    part: pd.DataFrame,
+    company_ids: list[int],
+    constants: dict[str, Any],
+    explicit_ids: bool,
+    chunk_rows: int,
+    saved: Saved,
+) -> list[int]:
+    """Insert new rows (all with explicit ids, or none) chunk by chunk and return their
+    ids in row order; ``saved`` hears each chunk."""
+    if session.connection().dialect.name == "postgresql" and len(part) >= COPY_MIN_ROWS:
+        return _copy_insert(session, part, company_ids, constants, explicit_ids, chunk_rows, saved)
+    ids: list[int] = []
+    for start in range(0, len(part), chunk_rows):
+        piece = part.iloc[start : start + chunk_rows]
+        columns = _column_values(piece)
+        columns["company_id"] = company_ids[start : start + chunk_rows]
+        if explicit_ids:
+            columns["id"] = [int(i) for i in piece["id"]]
+        columns["supersedes"] = [None] * len(piece)
+        ids += _insert(session, _records(columns, constants), explicit_ids)
+        saved(len(piece))
+    return ids
+
+
+def _stored_ids(session: Session, ids: pd.Series, chunk_rows: int) -> set[int]:
+    """Those of ``ids`` (missing ones skipped) that name a stored announcement, looked up
+    a chunk at a time (SQLite takes at most 32,766 parameters in one statement)."""
+    given = [int(i) for i in ids.dropna()]
+    stored: set[int] = set()
+    for start in range(0, len(given), chunk_rows):
+        stored.update(
+            session.execute(
+                select(col(Announcement.id)).where(
+                    col(Announcement.id).in_(given[start : start + chunk_rows])
+                )
+            ).scalars()
+        )
+    return stored
+
+
 def save(
     session: Session,
     valid: pd.DataFrame,
     user: str | None = None,
     company_ids: dict[str, int] | None = None,
+    saved: Saved | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> ImportReport:
     """Insert new rows and update changed ones (rows with a stored id) of a checked
     batch. The caller commits. ``company_ids`` (by company key, from
-    :func:`_company_ids`) spares a chunked import one look-up per chunk."""
+    :func:`_company_ids`) is the caller's when it already has them.
+
+    Rows are written ``chunk_rows`` at a time and ``saved`` hears each chunk, so a long
+    import shows its progress. On PostgreSQL the new rows go in one COPY streamed chunk
+    by chunk: a COPY per chunk waited for the server after each one, 0.4-0.6 s more for
+    100k rows (3.95-4.51 s against 3.35-3.45 s).
+    """
     report = ImportReport()
     if valid.empty:
         return report
+    heard: Saved = saved or (lambda _rows: None)
+    chunk_rows = max(chunk_rows, 1)
     user = user_name(user)
     if company_ids is None:
         ids, report.companies_created = _company_ids(session, valid)
     else:
         ids = company_ids
-    stored_ids = (
-        set(
-            session.execute(
-                select(col(Announcement.id)).where(
-                    col(Announcement.id).in_([int(i) for i in valid["id"].dropna()])
-                )
-            ).scalars()
-        )
-        if valid["id"].notna().any()
-        else set()
-    )
-    is_update = valid["id"].isin(stored_ids)
+    is_update = valid["id"].isin(_stored_ids(session, valid["id"], chunk_rows))
     new = valid[~is_update]
     now = utcnow()
     new_ids: list[int] = []
@@ -486,33 +532,28 @@ def save(
             continue
         owners = [ids[k] for k in part["company_key"]]
         # Links are set once every row exists, so a row may supersede one inserted after
-        # it (or in a later chunk of the same transaction).
+        # it.
         linking = part["supersedes"].notna().to_numpy()
         targets = part["supersedes"][linking].astype("int64").tolist()
         constants = {"created_at": now, "created_by": user, "updated_at": now, "version": 1}
-        if session.connection().dialect.name == "postgresql" and len(part) >= COPY_MIN_ROWS:
-            inserted = _copy_insert(session, part, owners, constants, explicit)
-        else:
-            columns = _column_values(part)
-            columns["company_id"] = owners
-            if explicit:
-                columns["id"] = [int(i) for i in part["id"]]
-            columns["supersedes"] = [None] * len(part)
-            inserted = _insert(session, _records(columns, constants), explicit)
+        inserted = _insert_new(session, part, owners, constants, explicit, chunk_rows, heard)
         sources = np.asarray(inserted, dtype=np.int64)[linking].tolist()
         links += [{"i": i, "s": t} for i, t in zip(sources, targets, strict=True)]
         new_ids += inserted
         report.inserted += len(part)
-    report.pending_links = _link(session, links)
+    if _link(session, links):  # pragma: no cover - check() refuses dangling targets
+        raise AssertionError("supersedes names a row that was not saved")
     updates = valid[is_update]
-    # (itertuples costs 10 ms even on no rows: a chunked import of new rows skips it)
-    for row in updates.itertuples() if len(updates) else ():
-        changes = {name: getattr(row, name) for name in EDITABLE}
-        version = None if pd.isna(cast(float, row.version)) else int(cast(int, row.version))
-        stored = _editable_row(session, int(cast(int, row.id)), version)
-        _apply_update(session, stored, _typed(changes, row), user)
-        report.updated += 1
-        report.ids.append(int(cast(int, row.id)))
+    for start in range(0, len(updates), chunk_rows):
+        piece = updates.iloc[start : start + chunk_rows]
+        for row in piece.itertuples():
+            changes = {name: getattr(row, name) for name in EDITABLE}
+            version = None if pd.isna(cast(float, row.version)) else int(cast(int, row.version))
+            stored = _editable_row(session, int(cast(int, row.id)), version)
+            _apply_update(session, stored, _typed(changes, row), user)
+            report.updated += 1
+            report.ids.append(int(cast(int, row.id)))
+        heard(len(piece))
     report.ids += new_ids
     return report
 
@@ -544,12 +585,6 @@ def _typed(changes: dict[str, Any], row: Any) -> dict[str, Any]:
     return out
 
 
-# Rows saved per step of an import, so a long import can report progress between steps
-# (all steps are one transaction: a cancelled import saves nothing).
-CHUNK_ROWS = 5_000
-Progress = Callable[[str, int, int], None]  # stage, rows done, rows in the stage
-
-
 def import_rows(
     session: Session,
     raw: pd.DataFrame,
@@ -574,21 +609,16 @@ def import_rows(
     if not result.ok and not skip_invalid:
         raise ValidationFailed(result)
     valid = result.valid
-    report = ImportReport(unchanged=len(unchanged))
-    pending: list[dict[str, int]] = []
-    chunk = max(chunk_rows, 1)
+    done = 0
+
+    def saved(rows: int) -> None:
+        nonlocal done
+        done += rows
+        step("saving", done, len(valid))
+
     step("saving", 0, len(valid))
-    company_ids, report.companies_created = _company_ids(session, valid)
-    for start in range(0, len(valid), chunk):
-        part = save(session, valid.iloc[start : start + chunk], user, company_ids)
-        report.inserted += part.inserted
-        report.updated += part.updated
-        report.companies_created += part.companies_created
-        report.ids += part.ids
-        pending += part.pending_links
-        step("saving", min(start + chunk, len(valid)), len(valid))
-    if _link(session, pending):  # pragma: no cover - check() refuses dangling targets
-        raise AssertionError("supersedes names a row that was not saved")
+    report = save(session, valid, user, saved=saved, chunk_rows=chunk_rows)
+    report.unchanged = len(unchanged)
     step("done", len(valid), len(valid))
     return report, result
 
