@@ -4,9 +4,11 @@ or failed import saves nothing (one transaction)."""
 from __future__ import annotations
 
 import io
+import sqlite3
 
 import pandas as pd
 import pytest
+from sqlalchemy import event
 
 from tests.helpers import rows
 from tracker import importing, queries, service
@@ -176,3 +178,31 @@ def test_new_and_changed_rows_of_one_import_report_their_chunks(empty_engine):
     stored = queries.announcements_frame(empty_engine).set_index("id")
     assert stored.loc[first.ids, "amount_low"].tolist() == [11.0, 12.0, 13.0]
     assert stored.loc[report.ids[3:], "amount_low"].tolist() == [13.0, 14.0, 15.0, 16.0, 17.0]
+
+
+def test_an_import_past_sqlites_parameter_limit_looks_rows_up_in_chunks(empty_engine):
+    """SQLite refuses a statement with more parameters than its limit (32,766 by
+    default, 50 here): 60 edits of stored rows and 60 new rows superseding them are
+    looked up 20 at a time, and every edit and link is saved."""
+    if empty_engine.dialect.name != "sqlite":
+        pytest.skip("the parameter limit is SQLite's")
+    first = importing.import_with_progress(empty_engine, _new_rows(60), "tester")
+
+    @event.listens_for(empty_engine, "connect")
+    def limit(dbapi_connection, _record):
+        dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 50)
+
+    empty_engine.dispose()  # the connections opened from now on have the limit
+    edits = _new_rows(60).assign(id=[str(i) for i in first.ids], notes="edited")
+    revisions = _new_rows(60).assign(
+        supersedes=[str(i) for i in first.ids],
+        announced_on="2025-02-01",
+        amount_low=lambda f: f["amount_low"] + "5",
+    )
+    report = importing.import_with_progress(
+        empty_engine, pd.concat([edits, revisions], ignore_index=True), "tester", chunk_rows=20
+    )
+    assert (report.inserted, report.updated) == (60, 60)
+    stored = queries.announcements_frame(empty_engine).set_index("id")
+    assert stored.loc[report.ids[60:], "supersedes"].astype(int).tolist() == first.ids
+    assert stored.loc[first.ids, "notes"].eq("edited").all()

@@ -14,7 +14,7 @@ changes, and is refused with what changed in between when the row moved on.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar, cast
@@ -478,10 +478,10 @@ def _insert_new(
     return ids
 
 
-def _stored_ids(session: Session, ids: pd.Series, chunk_rows: int) -> set[int]:
-    """Those of ``ids`` (missing ones skipped) that name a stored announcement, looked up
-    a chunk at a time (SQLite takes at most 32,766 parameters in one statement)."""
-    given = [int(i) for i in ids.dropna()]
+def _stored_ids(session: Session, ids: Iterable[int], chunk_rows: int) -> set[int]:
+    """Those of ``ids`` that name a stored announcement, looked up a chunk at a time
+    (SQLite takes at most 32,766 parameters in one statement)."""
+    given = list(ids)
     stored: set[int] = set()
     for start in range(0, len(given), chunk_rows):
         stored.update(
@@ -498,13 +498,11 @@ def save(
     session: Session,
     valid: pd.DataFrame,
     user: str | None = None,
-    company_ids: dict[str, int] | None = None,
     saved: Saved | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> ImportReport:
     """Insert new rows and update changed ones (rows with a stored id) of a checked
-    batch. The caller commits. ``company_ids`` (by company key, from
-    :func:`_company_ids`) is the caller's when it already has them.
+    batch. The caller commits.
 
     Rows are written ``chunk_rows`` at a time and ``saved`` hears each chunk, so a long
     import shows its progress. On PostgreSQL the new rows go in one COPY streamed chunk
@@ -517,11 +515,9 @@ def save(
     heard: Saved = saved or (lambda _rows: None)
     chunk_rows = max(chunk_rows, 1)
     user = user_name(user)
-    if company_ids is None:
-        ids, report.companies_created = _company_ids(session, valid)
-    else:
-        ids = company_ids
-    is_update = valid["id"].isin(_stored_ids(session, valid["id"], chunk_rows))
+    ids, report.companies_created = _company_ids(session, valid)
+    given = (int(i) for i in valid["id"].dropna())
+    is_update = valid["id"].isin(_stored_ids(session, given, chunk_rows))
     new = valid[~is_update]
     now = utcnow()
     new_ids: list[int] = []
@@ -541,7 +537,7 @@ def save(
         links += [{"i": i, "s": t} for i, t in zip(sources, targets, strict=True)]
         new_ids += inserted
         report.inserted += len(part)
-    if _link(session, links):  # pragma: no cover - check() refuses dangling targets
+    if _link(session, links, chunk_rows):  # pragma: no cover - check() refuses dangling targets
         raise AssertionError("supersedes names a row that was not saved")
     updates = valid[is_update]
     for start in range(0, len(updates), chunk_rows):
@@ -558,18 +554,13 @@ def save(
     return report
 
 
-def _link(session: Session, links: list[dict[str, int]]) -> list[dict[str, int]]:
+def _link(session: Session, links: list[dict[str, int]], chunk_rows: int) -> list[dict[str, int]]:
     """Set ``supersedes`` for rows inserted without it, once the target exists (rows are
     inserted first, so a row may supersede one that comes after it); returns the links
     whose target is not saved yet."""
     if not links:
         return []
-    targets = {link["s"] for link in links}
-    existing = set(
-        session.execute(
-            select(col(Announcement.id)).where(col(Announcement.id).in_(targets))
-        ).scalars()
-    )
+    existing = _stored_ids(session, {link["s"] for link in links}, chunk_rows)
     ready = [link for link in links if link["s"] in existing]
     if ready:
         session.connection().execute(
