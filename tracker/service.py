@@ -387,15 +387,18 @@ Progress = Callable[[str, int, int], None]  # stage, rows done, rows in the stag
 Saved = Callable[[int], None]  # rows just saved (a chunk)
 
 
-def _copy_insert(
-    session: Session,
-    part: pd.DataFrame,
-    company_ids: list[int],
-    constants: dict[str, Any],
-    explicit_ids: bool,
-    chunk_rows: int,
-    saved: Saved,
-) -> list[int]:
+@dataclass(frozen=True)
+class _NewRows:
+    """Validated new rows of one kind (all with explicit ids, or none), their companies'
+    ids in row order, and the audit values every row gets."""
+
+    frame: pd.DataFrame
+    company_ids: list[int]
+    explicit_ids: bool
+    constants: dict[str, Any]
+
+
+def _copy_insert(session: Session, new: _NewRows, chunk_rows: int, saved: Saved) -> list[int]:
     """PostgreSQL: insert validated rows with one COPY (:mod:`tracker.pg_copy`) and
     return their ids in row order.
 
@@ -405,16 +408,17 @@ def _copy_insert(
     :func:`_link`. The rows are streamed chunk by chunk, ``saved`` hearing each.
     """
     conn = session.connection()
-    ids = [int(i) for i in part["id"]] if explicit_ids else pg_copy.new_ids(conn, len(part))
+    part = new.frame
+    ids = [int(i) for i in part["id"]] if new.explicit_ids else pg_copy.new_ids(conn, len(part))
     columns: dict[str, Any] = {
         "id": ids,
-        "company_id": company_ids,
+        "company_id": new.company_ids,
         **_stored_columns(part),
         "supersedes": None,
-        **constants,
+        **new.constants,
     }
     pg_copy.copy_announcements(conn, columns, len(part), chunk_rows, saved)
-    if explicit_ids:
+    if new.explicit_ids:
         _move_id_sequence(conn)
     return ids
 
@@ -452,28 +456,20 @@ def _insert(session: Session, records: list[dict[str, Any]], explicit_ids: bool)
     return sorted(conn.execute(table.insert().returning(table.c.id), records).scalars())
 
 
-def _insert_new(
-    session: Session,
-    part: pd.DataFrame,
-    company_ids: list[int],
-    constants: dict[str, Any],
-    explicit_ids: bool,
-    chunk_rows: int,
-    saved: Saved,
-) -> list[int]:
-    """Insert new rows (all with explicit ids, or none) chunk by chunk and return their
-    ids in row order; ``saved`` hears each chunk."""
-    if session.connection().dialect.name == "postgresql" and len(part) >= COPY_MIN_ROWS:
-        return _copy_insert(session, part, company_ids, constants, explicit_ids, chunk_rows, saved)
+def _insert_new(session: Session, new: _NewRows, chunk_rows: int, saved: Saved) -> list[int]:
+    """Insert new rows chunk by chunk and return their ids in row order; ``saved``
+    hears each chunk."""
+    if session.connection().dialect.name == "postgresql" and len(new.frame) >= COPY_MIN_ROWS:
+        return _copy_insert(session, new, chunk_rows, saved)
     ids: list[int] = []
-    for start in range(0, len(part), chunk_rows):
-        piece = part.iloc[start : start + chunk_rows]
+    for start in range(0, len(new.frame), chunk_rows):
+        piece = new.frame.iloc[start : start + chunk_rows]
         columns = _column_values(piece)
-        columns["company_id"] = company_ids[start : start + chunk_rows]
-        if explicit_ids:
+        columns["company_id"] = new.company_ids[start : start + chunk_rows]
+        if new.explicit_ids:
             columns["id"] = [int(i) for i in piece["id"]]
         columns["supersedes"] = [None] * len(piece)
-        ids += _insert(session, _records(columns, constants), explicit_ids)
+        ids += _insert(session, _records(columns, new.constants), new.explicit_ids)
         saved(len(piece))
     return ids
 
@@ -532,7 +528,9 @@ def save(
         linking = part["supersedes"].notna().to_numpy()
         targets = part["supersedes"][linking].astype("int64").tolist()
         constants = {"created_at": now, "created_by": user, "updated_at": now, "version": 1}
-        inserted = _insert_new(session, part, owners, constants, explicit, chunk_rows, heard)
+        inserted = _insert_new(
+            session, _NewRows(part, owners, explicit, constants), chunk_rows, heard
+        )
         sources = np.asarray(inserted, dtype=np.int64)[linking].tolist()
         links += [{"i": i, "s": t} for i, t in zip(sources, targets, strict=True)]
         new_ids += inserted
