@@ -163,11 +163,12 @@ def test_import_times_are_utc_whatever_the_servers_time_zone(empty_engine, db_ur
 
 def test_a_chunked_bulk_import_streams_one_copy(empty_engine, monkeypatch):
     """PostgreSQL: 250 new rows in chunks of 100 are one COPY statement written in three
-    parts (100, 100, 50 rows), not a COPY per chunk, and every row lands in order."""
+    parts (100, 100, 50 rows), each reported as saved once written (not all at the
+    end), and every row lands in order."""
     if empty_engine.dialect.name != "postgresql":
         pytest.skip("COPY is PostgreSQL's bulk path")
     statements: list[int] = []
-    parts: list[int] = []
+    events: list[tuple[str, int]] = []
     real_copy, real_rows = pg_copy.copy_announcements, pg_copy.csv_rows
 
     def counted_copy(conn, columns, count, *args):
@@ -175,16 +176,29 @@ def test_a_chunked_bulk_import_streams_one_copy(empty_engine, monkeypatch):
         return real_copy(conn, columns, count, *args)
 
     def counted_rows(columns, count):
-        parts.append(count)
+        events.append(("written", count))
         return real_rows(columns, count)
+
+    def progress(stage: str, done: int, _total: int) -> None:
+        if stage == "saving":
+            events.append(("saved", done))
 
     monkeypatch.setattr(pg_copy, "copy_announcements", counted_copy)
     monkeypatch.setattr(pg_copy, "csv_rows", counted_rows)
     report = service.write(
         empty_engine,
         "import",
-        lambda s: service.import_rows(s, batch(), "ana", chunk_rows=100)[0],
+        lambda s: service.import_rows(s, batch(), "ana", progress=progress, chunk_rows=100)[0],
     )
-    assert (statements, parts) == ([N], [100, 100, 50])
+    assert statements == [N]
+    assert events == [
+        ("saved", 0),
+        ("written", 100),
+        ("saved", 100),
+        ("written", 100),
+        ("saved", 200),
+        ("written", 50),
+        ("saved", 250),
+    ]
     stored = queries.announcements_frame(empty_engine).set_index("id")
     assert stored.loc[report.ids, "amount_low"].tolist() == [float(1 + i) for i in range(N)]

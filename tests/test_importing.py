@@ -180,10 +180,10 @@ def test_new_and_changed_rows_of_one_import_report_their_chunks(empty_engine):
     assert stored.loc[report.ids[3:], "amount_low"].tolist() == [13.0, 14.0, 15.0, 16.0, 17.0]
 
 
-def test_an_import_past_sqlites_parameter_limit_looks_rows_up_in_chunks(empty_engine):
+def test_an_import_past_sqlites_parameter_limit_looks_rows_up_in_chunks(empty_engine, monkeypatch):
     """SQLite refuses a statement with more parameters than its limit (32,766 by
-    default, 50 here): 60 edits of stored rows and 60 new rows superseding them are
-    looked up 20 at a time, and every edit and link is saved."""
+    default, 50 here): 60 edits of stored rows, 60 new rows superseding them and 60 new
+    companies are looked up 20 at a time, and every edit, link and company is saved."""
     if empty_engine.dialect.name != "sqlite":
         pytest.skip("the parameter limit is SQLite's")
     first = importing.import_with_progress(empty_engine, _new_rows(60), "tester")
@@ -193,16 +193,37 @@ def test_an_import_past_sqlites_parameter_limit_looks_rows_up_in_chunks(empty_en
         dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 50)
 
     empty_engine.dispose()  # the connections opened from now on have the limit
+    monkeypatch.setattr(service, "IN_LIST_MAX", 20)
     edits = _new_rows(60).assign(id=[str(i) for i in first.ids], notes="edited")
     revisions = _new_rows(60).assign(
         supersedes=[str(i) for i in first.ids],
         announced_on="2025-02-01",
         amount_low=lambda f: f["amount_low"] + "5",
     )
+    companies = _new_rows(60).assign(company=[f"New {i}" for i in range(60)])
     report = importing.import_with_progress(
-        empty_engine, pd.concat([edits, revisions], ignore_index=True), "tester", chunk_rows=20
+        empty_engine, pd.concat([edits, revisions, companies], ignore_index=True), "tester"
     )
-    assert (report.inserted, report.updated) == (60, 60)
+    assert (report.inserted, report.updated, report.companies_created) == (120, 60, 60)
     stored = queries.announcements_frame(empty_engine).set_index("id")
-    assert stored.loc[report.ids[60:], "supersedes"].astype(int).tolist() == first.ids
+    assert stored.loc[report.ids[60:120], "supersedes"].astype(int).tolist() == first.ids
     assert stored.loc[first.ids, "notes"].eq("edited").all()
+    assert len(queries.companies_frame(empty_engine)) == 7 + 60
+
+
+def test_rows_with_ids_after_rows_without_are_all_new(empty_engine):
+    """15 rows without ids, then 15 with ids 1-15, into an empty database in chunks of
+    10: all 30 are new. Saved chunk by chunk in file order, the first rows took ids
+    1-10 and the rows naming those ids overwrote them as edits (15 added, 15 updated)."""
+    plain = _new_rows(15)
+    numbered = _new_rows(30).iloc[15:].assign(id=[str(i) for i in range(1, 16)])
+    report = importing.import_with_progress(
+        empty_engine, pd.concat([plain, numbered], ignore_index=True), "tester", chunk_rows=10
+    )
+    assert (report.inserted, report.updated) == (30, 0)
+    stored = queries.announcements_frame(empty_engine).set_index("id")
+    assert sorted(stored.index) == list(range(1, 31))
+    # Row 15 + k of the file (amount 10 + 15 + k) keeps its id k + 1.
+    assert stored.loc[list(range(1, 16)), "amount_low"].tolist() == [
+        float(25 + k) for k in range(15)
+    ]

@@ -81,8 +81,9 @@ def new_ids(conn: Connection, count: int) -> list[int]:
 
 
 def _rows(values: Any, start: int, stop: int) -> Any:
-    """Rows ``start:stop`` of a column given as a Series, an array or a list; a single
-    value stands for every row."""
+    """Rows ``start:stop`` of a column as :func:`csv_rows` takes it (a Series, an array
+    or a list; any other value stands for every row), so a chunk is written without
+    copying the columns first."""
     if isinstance(values, pd.Series):
         return values.iloc[start:stop]
     if isinstance(values, (np.ndarray, list)):
@@ -104,7 +105,9 @@ def copy_announcements(
 
     The rows are written ``chunk_rows`` at a time into the one statement, ``saved``
     hearing each chunk: the server reads a chunk while the next is formatted, and
-    the statement is parsed and waited for once.
+    the statement is parsed and waited for once. ``saved`` hears a chunk once it is
+    handed to the driver, before the server has stored it, and runs while the COPY
+    holds the connection: it must not use it.
     """
     import psycopg
     from psycopg import sql

@@ -60,6 +60,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     companies_created: int = 0
+    # Edited rows, then new rows with explicit ids, then the other new rows, each in
+    # the file's order.
     ids: list[int] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -311,14 +313,27 @@ def _unchanged(valid: pd.DataFrame, live: pd.DataFrame) -> pd.DataFrame:
 # --- saving --------------------------------------------------------------------------
 
 
+# Values per ``IN (...)`` look-up: SQLite takes at most 32,766 parameters in one
+# statement and PostgreSQL 65,535, and a batch may name more ids or companies than that.
+IN_LIST_MAX = 10_000
+
+
+def _matching(session: Session, key: Any, value: Any, keys: Iterable[Any]) -> dict[Any, Any]:
+    """``{key: value}`` of the stored rows whose ``key`` is among ``keys``, asked
+    IN_LIST_MAX keys at a time."""
+    given = list(keys)
+    found: dict[Any, Any] = {}
+    for start in range(0, len(given), IN_LIST_MAX):
+        part = given[start : start + IN_LIST_MAX]
+        found.update(dict(session.execute(select(key, value).where(key.in_(part))).all()))
+    return found
+
+
 def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int], int]:
     """Ids by company key for every company in ``valid``, creating the new ones (a race
     on the unique key raises IntegrityError and :func:`write` retries)."""
-    keys = sorted(set(valid["company_key"]))
-    rows = session.execute(
-        select(col(Company.name_key), col(Company.id)).where(col(Company.name_key).in_(keys))
-    )
-    ids = {key: cid for key, cid in rows}
+    name_key, company_id = col(Company.name_key), col(Company.id)
+    ids = _matching(session, name_key, company_id, sorted(set(valid["company_key"])))
     new = valid[~valid["company_key"].isin(ids)].drop_duplicates("company_key")
     if new.empty:
         return ids, 0
@@ -337,12 +352,7 @@ def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int],
             for r in new.itertuples()
         ],
     )
-    created = session.execute(
-        select(col(Company.name_key), col(Company.id)).where(
-            col(Company.name_key).in_(list(new["company_key"]))
-        )
-    )
-    ids.update(dict(created.all()))
+    ids.update(_matching(session, name_key, company_id, new["company_key"]))
     return ids, len(new)
 
 
@@ -474,22 +484,6 @@ def _insert_new(session: Session, new: _NewRows, chunk_rows: int, saved: Saved) 
     return ids
 
 
-def _stored_ids(session: Session, ids: Iterable[int], chunk_rows: int) -> set[int]:
-    """Those of ``ids`` that name a stored announcement, looked up a chunk at a time
-    (SQLite takes at most 32,766 parameters in one statement)."""
-    given = list(ids)
-    stored: set[int] = set()
-    for start in range(0, len(given), chunk_rows):
-        stored.update(
-            session.execute(
-                select(col(Announcement.id)).where(
-                    col(Announcement.id).in_(given[start : start + chunk_rows])
-                )
-            ).scalars()
-        )
-    return stored
-
-
 def save(
     session: Session,
     valid: pd.DataFrame,
@@ -500,10 +494,11 @@ def save(
     """Insert new rows and update changed ones (rows with a stored id) of a checked
     batch. The caller commits.
 
-    Rows are written ``chunk_rows`` at a time and ``saved`` hears each chunk, so a long
-    import shows its progress. On PostgreSQL the new rows go in one COPY streamed chunk
-    by chunk: a COPY per chunk waited for the server after each one, 0.4-0.6 s more for
-    100k rows (3.95-4.51 s against 3.35-3.45 s).
+    Rows are written ``chunk_rows`` at a time and ``saved`` hears each chunk (new rows,
+    then edits), so a long import shows its progress. On PostgreSQL the new rows go in
+    one COPY streamed chunk by chunk: a COPY per chunk waited for the server after each
+    (100k rows: 4.64 -> 3.92 s, medians; README, "Ninth pass"). Rows with explicit ids
+    are inserted before the others, so a new row's id never takes one the file gives.
     """
     report = ImportReport()
     if valid.empty:
@@ -512,8 +507,9 @@ def save(
     chunk_rows = max(chunk_rows, 1)
     user = user_name(user)
     ids, report.companies_created = _company_ids(session, valid)
+    announcement_id = col(Announcement.id)
     given = (int(i) for i in valid["id"].dropna())
-    is_update = valid["id"].isin(_stored_ids(session, given, chunk_rows))
+    is_update = valid["id"].isin(_matching(session, announcement_id, announcement_id, given))
     new = valid[~is_update]
     now = utcnow()
     new_ids: list[int] = []
@@ -523,8 +519,7 @@ def save(
         if part.empty:
             continue
         owners = [ids[k] for k in part["company_key"]]
-        # Links are set once every row exists, so a row may supersede one inserted after
-        # it.
+        # Links are set once every row exists: a row may supersede one inserted after it.
         linking = part["supersedes"].notna().to_numpy()
         targets = part["supersedes"][linking].astype("int64").tolist()
         constants = {"created_at": now, "created_by": user, "updated_at": now, "version": 1}
@@ -535,7 +530,7 @@ def save(
         links += [{"i": i, "s": t} for i, t in zip(sources, targets, strict=True)]
         new_ids += inserted
         report.inserted += len(part)
-    if _link(session, links, chunk_rows):  # pragma: no cover - check() refuses dangling targets
+    if _link(session, links):  # pragma: no cover - check() refuses dangling targets
         raise AssertionError("supersedes names a row that was not saved")
     updates = valid[is_update]
     for start in range(0, len(updates), chunk_rows):
@@ -552,13 +547,15 @@ def save(
     return report
 
 
-def _link(session: Session, links: list[dict[str, int]], chunk_rows: int) -> list[dict[str, int]]:
+def _link(session: Session, links: list[dict[str, int]]) -> list[dict[str, int]]:
     """Set ``supersedes`` for rows inserted without it, once the target exists (rows are
     inserted first, so a row may supersede one that comes after it); returns the links
     whose target is not saved yet."""
     if not links:
         return []
-    existing = _stored_ids(session, {link["s"] for link in links}, chunk_rows)
+    announcement_id = col(Announcement.id)
+    targets = {link["s"] for link in links}
+    existing = _matching(session, announcement_id, announcement_id, targets)
     ready = [link for link in links if link["s"] in existing]
     if ready:
         session.connection().execute(
@@ -587,7 +584,7 @@ def import_rows(
     """Check and save raw rows; with errors saves nothing unless ``skip_invalid``.
 
     ``progress`` hears the stages: reading, validating, saving (after each chunk of
-    ``chunk_rows``), done. The caller commits.
+    ``chunk_rows`` new rows, then of edits), done. The caller commits.
     """
     step: Progress = progress or (lambda _stage, _done, _total: None)
     total = len(raw)
