@@ -329,6 +329,12 @@ def _matching(session: Session, key: Any, value: Any, keys: Iterable[Any]) -> di
     return found
 
 
+def _stored_ids(session: Session, ids: Iterable[int]) -> set[int]:
+    """Those of ``ids`` that name a stored announcement."""
+    announcement_id = col(Announcement.id)
+    return set(_matching(session, announcement_id, announcement_id, ids))
+
+
 def _company_ids(session: Session, valid: pd.DataFrame) -> tuple[dict[str, int], int]:
     """Ids by company key for every company in ``valid``, creating the new ones (a race
     on the unique key raises IntegrityError and :func:`write` retries)."""
@@ -507,9 +513,7 @@ def save(
     chunk_rows = max(chunk_rows, 1)
     user = user_name(user)
     ids, report.companies_created = _company_ids(session, valid)
-    announcement_id = col(Announcement.id)
-    given = (int(i) for i in valid["id"].dropna())
-    is_update = valid["id"].isin(_matching(session, announcement_id, announcement_id, given))
+    is_update = valid["id"].isin(_stored_ids(session, (int(i) for i in valid["id"].dropna())))
     new = valid[~is_update]
     now = utcnow()
     new_ids: list[int] = []
@@ -548,14 +552,12 @@ def save(
 
 
 def _link(session: Session, links: list[dict[str, int]]) -> list[dict[str, int]]:
-    """Set ``supersedes`` for rows inserted without it, once the target exists (rows are
-    inserted first, so a row may supersede one that comes after it); returns the links
-    whose target is not saved yet."""
+    """Set ``supersedes`` for rows inserted without it, once every row of the batch
+    exists (so a row may supersede one that comes after it); returns the links whose
+    target is not stored."""
     if not links:
         return []
-    announcement_id = col(Announcement.id)
-    targets = {link["s"] for link in links}
-    existing = _matching(session, announcement_id, announcement_id, targets)
+    existing = _stored_ids(session, {link["s"] for link in links})
     ready = [link for link in links if link["s"] in existing]
     if ready:
         session.connection().execute(
