@@ -16,9 +16,10 @@ database (SQLite; PostgreSQL when ``--pg-url`` is given, e.g. from
   timed from the keystroke that applies it, Enter) and every page switch (until the
   script run finished and the page is no longer stale), those in ``--repeat`` new
   sessions, each with its own company and as-of date, reported as medians with their
-  range, and the server's memory (RSS via /proc) after those views. Floors: a bare Streamlit app with one small plotly
-  chart on each of two pages, cold and warm, a rerun applied on Enter and a page
-  switch, in the same run.
+  range and the CPU the server and the browser used meanwhile, and the server's memory
+  (RSS via /proc) after those views. Floors: a bare Streamlit app with one small
+  plotly chart on each of two pages, cold and warm, a rerun applied on Enter and a
+  page switch, in the same run.
 
 Run: ``.venv/bin/python benchmarks/bench.py [--sizes 1000 100000] [--pg-url URL]``.
 """
@@ -267,6 +268,32 @@ def rss_mib(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+CPU_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server and by every Chromium process together
+    (renderer, GPU and browser processes), from /proc: on a 2-core machine an
+    interaction's time is mostly these two sharing the cores, so the split says
+    whose work to cut."""
+    used = {"server": 0.0, "browser": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue  # ended meanwhile
+        who = "server" if int(entry.name) == server_pid else None
+        if who is None and b"chromium" in command:
+            who = "browser"
+        if who:
+            fields = stat.rsplit(")", 1)[1].split()  # utime and stime: fields 14, 15
+            used[who] += (int(fields[11]) + int(fields[12])) / CPU_TICK
+    return used
+
+
 class Session:
     """One browser context on the app, counting finished script runs (from the
     websocket's ForwardMsg stream) so an interaction is timed to its run's end."""
@@ -389,17 +416,28 @@ PAGES = [
 SESSION_DATES = ("2025-06-30", "2025-03-31", "2024-12-31", "2025-09-30", "2024-09-30")
 
 
-def interactions(browser: Any, url: str, company: str, as_of: str) -> dict[str, float]:
+def interactions(
+    browser: Any, url: str, server_pid: int, company: str, as_of: str
+) -> dict[str, float]:
     """One new session's company filter, scope change, as-of change and a visit to
-    every page, each timed on its own (the page visits are the session's first)."""
+    every page, each timed on its own (the page visits are the session's first), with
+    the CPU the server and the browser used meanwhile (``<figure> server cpu``)."""
     s = Session(browser, url)
     s.first_chart()
     page = s.page
-    out = {"filter change": s.act(choose(page, "f_companies", company), chart=True)}
+    out: dict[str, float] = {}
+
+    def act(name: str, action: Callable[[], None], chart: bool) -> None:
+        before = cpu_seconds(server_pid)
+        out[name] = s.act(action, chart=chart)
+        for who, used in cpu_seconds(server_pid).items():
+            out[f"{name} {who} cpu"] = used - before[who]
+
+    act("filter change", choose(page, "f_companies", company), chart=True)
     close_menus(page)
-    out["scope change"] = s.act(choose(page, "f_scopes", "Total capex"), chart=True)
+    act("scope change", choose(page, "f_scopes", "Total capex"), chart=True)
     close_menus(page)
-    out["as-of change"] = s.act(set_date(page, "f_as_of_text", as_of), chart=True)
+    act("as-of change", set_date(page, "f_as_of_text", as_of), chart=True)
     for title, path, chart in PAGES:
         # Sidebar links in NAV order; the first (Overview) has an empty href.
         links = page.locator('[data-testid="stSidebar"] a')
@@ -409,8 +447,7 @@ def interactions(browser: Any, url: str, company: str, as_of: str) -> dict[str, 
             if href == path:
                 link = links.nth(i)
         assert link is not None, path
-        click = lambda link=link: link.evaluate("el => el.click()")  # noqa: E731
-        out[f"page {title}"] = s.act(click, chart=chart)
+        act(f"page {title}", lambda link=link: link.evaluate("el => el.click()"), chart)
     s.close()
     return out
 
@@ -456,7 +493,7 @@ def bench_browser(db_url: str, companies: list[str], warm_runs: int) -> dict[str
                 session.close()
             out["warm first chart"] = statistics.median(warm)
             sessions = [
-                interactions(browser, url, company, SESSION_DATES[i % len(SESSION_DATES)])
+                interactions(browser, url, pid, company, SESSION_DATES[i % len(SESSION_DATES)])
                 for i, company in enumerate(companies[:warm_runs])
             ]
             out.update(medians(sessions))
@@ -513,6 +550,10 @@ def bare_interactions(browser: Any, url: str, runs: int) -> dict[str, float]:
 
 def ratio(value: float, floor: float) -> str:
     return f"{value / floor:.2f}x" if floor else "–"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
 
 
 def spread(r: dict[str, Any], key: str) -> str:
@@ -601,6 +642,17 @@ def report(results: list[dict[str, Any]]) -> str:
             keys = [("filter", "filter change"), ("scope", "scope change")]
             keys += [("as-of", "as-of change")] + [(t, "page " + t) for t, _p, _c in PAGES]
             shown = ", ".join(f"{label} {spread(r, key)}" for label, key in keys)
+            lines.append(f"- {r['db']} {r['rows']:,}: {shown}")
+    lines.append("")
+    lines.append("CPU used meanwhile, median over the sessions, server / browser, ms:")
+    for r in results:
+        if "cold first chart" in r:
+            keys = [("scope", "scope change"), ("as-of", "as-of change")]
+            keys.append((r["slowest page name"], f"page {r['slowest page name']}"))
+            shown = ", ".join(
+                f"{label} {ms(r[key + ' server cpu'])} / {ms(r[key + ' browser cpu'])}"
+                for label, key in keys
+            )
             lines.append(f"- {r['db']} {r['rows']:,}: {shown}")
     return "\n".join(lines)
 

@@ -3,7 +3,9 @@ README's interaction figures are these medians, so a wrong one misreports them."
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,16 @@ def test_a_spread_shows_the_range_only_over_several_sessions() -> None:
     assert bench.spread(several, "scope change") == "0.31 (0.25-0.40)"
     one = bench.medians([_session(0.40, {})])
     assert bench.spread(one, "scope change") == "0.40"
+
+
+def test_cpu_seconds_counts_the_server_process_and_not_others() -> None:
+    """This test's own process stands in for the server: burning 0.3 s of CPU shows
+    as 0.3 s (ticks of 10 ms) under "server", and no other process counts as it."""
+    me = os.getpid()
+    before = bench.cpu_seconds(me)
+    deadline = time.process_time() + 0.3
+    while time.process_time() < deadline:
+        pass
+    after = bench.cpu_seconds(me)
+    assert after["server"] - before["server"] == pytest.approx(0.3, abs=0.05)
+    assert bench.cpu_seconds(-1)["server"] == 0.0
