@@ -16,7 +16,10 @@ import streamlit as st
 
 st.set_page_config(
     page_title="AI-infrastructure capex tracker",
-    page_icon=":material/bar_chart:",
+    # An emoji, drawn by the browser: a Material icon here is fetched from Google's font
+    # server on every script run (the dashboard makes no calls elsewhere, and offline it
+    # is a failed request per page).
+    page_icon="📊",
     layout="wide",
 )
 

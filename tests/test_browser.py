@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlparse
 
 import pytest
 
@@ -81,11 +81,13 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         errors: list[str] = []
+        requested: list[str] = []
 
         def fresh():
             context = browser.new_context(
                 viewport={"width": 1440, "height": 1000}, accept_downloads=True
             )
+            context.on("request", lambda request: requested.append(request.url))
             page = context.new_page()
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             return context, page
@@ -235,3 +237,13 @@ def test_shared_link_back_button_download_and_screenshots(server, tmp_path):
         first_ctx.close()
         browser.close()
     assert errors == []
+    # Nothing is fetched from anywhere but the dashboard's own server: a Material icon
+    # as the page icon made every page ask Google's font server for the favicon.
+    own = urlparse(server).netloc
+    elsewhere = [
+        url
+        for url in requested
+        if urlparse(url).scheme in ("http", "https") and urlparse(url).netloc != own
+    ]
+    assert elsewhere == [], elsewhere[:5]
+    assert len(requested) > 50  # the pages' own requests were seen
