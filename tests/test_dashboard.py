@@ -877,3 +877,32 @@ def test_one_company_caches_hold_its_rows_alone(dash_env):
     history = ok(earlier.run()).session_state[state._CTX].guidance_history("Meta")
     assert sorted(history["id"]) == [4, 5, 6]
     assert history.set_index("id").loc[6, "annual_mid_usd"] == 68.0
+
+
+def test_guidance_history_draws_one_tab_at_a_time(app: AppTest):
+    """The chart is the open tab and no table is sent; "Guided vs delivered" draws the
+    table alone: Meta 2025's first guidance 60-65 (mid 62.5), last 70-72 (mid 71),
+    actual 72.22, so +15.552 % and +1.718 % (72.22 / 62.5 - 1; 72.22 / 71 - 1)."""
+    open_page(app, "guidance")
+    app.selectbox(key="guidance_company").set_value("Meta")
+    ok(app.run())
+    (chart,) = chart_specs(app)
+    assert chart["layout"]["title"]["text"].startswith("Meta: how the plan moved")
+    assert not frames(app)
+    open_tab(app, "guidance_tab", "Guided vs delivered")
+    assert not chart_specs(app)
+    (delivered,) = frames(app)
+    meta_2025 = delivered.set_index("period").loc["2025"]
+    assert (meta_2025["first_guidance"], meta_2025["last_guidance"]) == (62.5, 71.0)
+    assert meta_2025["actual"] == 72.22
+    assert meta_2025["vs first %"] == pytest.approx(15.552)
+    assert meta_2025["vs last %"] == pytest.approx(1.71831, abs=1e-4)
+
+
+def test_a_link_opens_guidance_history_on_its_table(app: AppTest):
+    app.switch_page("screens/guidance.py")
+    app.query_params["guidance_tab"] = "Guided vs delivered"
+    ok(app.run())
+    assert not chart_specs(app)
+    (delivered,) = frames(app)
+    assert {"first_guidance", "last_guidance", "actual", "vs last %"} <= set(delivered.columns)
