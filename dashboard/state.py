@@ -1016,6 +1016,26 @@ def show_empty(message: str) -> None:
     st.info(message, icon=":material/info:")
 
 
+# Column formats of the tables that show USD bn and percentages.
+MONEY = st.column_config.NumberColumn(format="%.2f")
+PERCENT = st.column_config.NumberColumn(format="%.1f %%")
+
+
+def guided_vs_delivered_table(delivered: pd.DataFrame, key: str) -> None:
+    """A company's :func:`tracker.views.guided_vs_delivered` rows, as Company and
+    Guidance history show them: USD bn, and how far the actual landed in percent."""
+    st.dataframe(
+        delivered,
+        hide_index=True,
+        column_config={
+            **{c: MONEY for c in ("first_guidance", "last_guidance", "actual")},
+            **{c: PERCENT for c in ("vs first %", "vs last %")},
+        },
+        key=key,
+        placeholder="–",
+    )
+
+
 def announcement_labels(frame: pd.DataFrame) -> dict[int, str]:
     """``#12 Meta guidance 2025 60.0–65.0 USD bn`` per announcement id (the figure as
     announced, :func:`views.amount_texts`), built by column for pickers over thousands

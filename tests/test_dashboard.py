@@ -899,6 +899,16 @@ def test_guidance_history_draws_one_tab_at_a_time(app: AppTest):
     assert meta_2025["vs last %"] == pytest.approx(1.71831, abs=1e-4)
 
 
+def test_guided_vs_delivered_says_so_for_a_company_without_guidance(app: AppTest):
+    """Alibaba's fixture rows are a pledge and actuals, no guidance: one sentence, no
+    empty table."""
+    open_page(app, "guidance")
+    app.selectbox(key="guidance_company").set_value("Alibaba")
+    open_tab(app, "guidance_tab", "Guided vs delivered")
+    assert not frames(app)
+    assert "No guidance of Alibaba at this date" in texts(app)
+
+
 def test_a_link_opens_guidance_history_on_its_table(app: AppTest):
     app.switch_page("screens/guidance.py")
     app.query_params["guidance_tab"] = "Guided vs delivered"

@@ -9,8 +9,7 @@ from dashboard import charts, state
 from tracker import exports, views
 
 _SHOWN = "_company_shown"
-MONEY = st.column_config.NumberColumn(format="%.2f")
-PERCENT = st.column_config.NumberColumn(format="%.1f %%")
+MONEY, PERCENT = state.MONEY, state.PERCENT
 TABS = ("By year", "Quarters", "Guidance", "Announcements")
 
 
@@ -165,16 +164,7 @@ def _guidance(ctx: state.Context, company: str, own: pd.DataFrame) -> None:
             "**Guided vs delivered** (USD bn for the guided period; how far the reported "
             "actual landed from the first and the last guidance)"
         )
-        st.dataframe(
-            delivered,
-            hide_index=True,
-            column_config={
-                **{c: MONEY for c in ("first_guidance", "last_guidance", "actual")},
-                **{c: PERCENT for c in ("vs first %", "vs last %")},
-            },
-            key="company_delivered",
-            placeholder="–",
-        )
+        state.guided_vs_delivered_table(delivered, "company_delivered")
 
 
 def _announcements(ctx: state.Context, company: str, own: pd.DataFrame) -> None:
