@@ -4,6 +4,7 @@ README's interaction figures are these medians, so a wrong one misreports them."
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,14 +49,55 @@ def test_a_spread_shows_the_range_only_over_several_sessions() -> None:
     assert bench.spread(one, "scope change") == "0.40"
 
 
-def test_cpu_seconds_counts_the_server_process_and_not_others() -> None:
-    """This test's own process stands in for the server: burning 0.3 s of CPU shows
-    as 0.3 s (ticks of 10 ms) under "server", and no other process counts as it."""
+# Burns 0.3 s of CPU once a line arrives on stdin, says "done", then waits.
+BURN = (
+    "import sys, time\n"
+    "print('ready', flush=True); sys.stdin.readline()\n"
+    "end = time.process_time() + 0.3\n"
+    "while time.process_time() < end: pass\n"
+    "print('done', flush=True); time.sleep(30)\n"
+)
+# Burns CPU for 1.5 s, at once.
+SPIN = "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass\n"
+
+
+def test_cpu_used_splits_the_server_from_the_browser_this_process_started() -> None:
+    """This test process stands in for the server: burning 0.3 s of CPU shows as 0.3 s
+    (ticks of 10 ms) under "server". A child whose command line names chromium burns
+    0.3 s meanwhile: 0.3 s under "browser". A chromium-named process this process did
+    not start (an orphan of a shell, spinning the whole time) counts for neither."""
     me = os.getpid()
-    before = bench.cpu_seconds(me)
-    deadline = time.process_time() + 0.3
-    while time.process_time() < deadline:
-        pass
-    after = bench.cpu_seconds(me)
-    assert after["server"] - before["server"] == pytest.approx(0.3, abs=0.05)
-    assert bench.cpu_seconds(-1)["server"] == 0.0
+    subprocess.run(
+        ["sh", "-c", f'{sys.executable} -c "$0" chromium-elsewhere >/dev/null 2>&1 &', SPIN],
+        check=True,
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", BURN, "chromium-child"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout.readline().strip() == "ready"
+        before = bench.process_cpu(me)
+        assert before[me][0] == "server" and before[child.pid][0] == "browser"
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        end = time.process_time() + 0.3
+        while time.process_time() < end:
+            pass
+        assert child.stdout.readline().strip() == "done"
+        used = bench.cpu_used(before, bench.process_cpu(me))
+    finally:
+        child.kill()
+        child.wait()
+    assert used["server"] == pytest.approx(0.3, abs=0.05)
+    assert used["browser"] == pytest.approx(0.3, abs=0.05)
+
+
+def test_cpu_used_counts_a_new_process_whole_and_an_ended_one_as_nothing() -> None:
+    before = {1: ("server", 2.0), 2: ("browser", 5.0), 3: ("browser", 1.0)}
+    # Process 3 ended; process 4 started with 0.25 s; the server used 0.5 s, 2 used 0.75.
+    after = {1: ("server", 2.5), 2: ("browser", 5.75), 4: ("browser", 0.25)}
+    assert bench.cpu_used(before, after) == {"server": 0.5, "browser": 1.0}
