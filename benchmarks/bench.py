@@ -503,8 +503,8 @@ def bench_browser(db_url: str, companies: list[str], warm_runs: int) -> dict[str
     (``warm_runs`` of them, each with its own company and as-of date, so no view an
     earlier session computed for its company or date serves it; what the server does
     once, such as compiling each page's script, falls in the first) and are reported
-    as medians: one session's
-    reading of a single interaction moved by 0.1-0.2 s from run to run."""
+    as medians: one session's reading of a single interaction moved by 0.1-0.2 s from
+    run to run."""
     from playwright.sync_api import sync_playwright
 
     out: dict[str, Any] = {}

@@ -16,9 +16,9 @@ import streamlit as st
 
 st.set_page_config(
     page_title="AI-infrastructure capex tracker",
-    # An emoji, drawn by the browser: a Material icon here is fetched from Google's font
-    # server on every script run (the dashboard makes no calls elsewhere, and offline it
-    # is a failed request per page).
+    # An emoji, drawn by the browser: a Material icon here made the browser fetch it from
+    # Google's font server again and again (25 requests in the browser test's tour; the
+    # dashboard makes no calls elsewhere, and offline each was a failed request).
     page_icon="📊",
     layout="wide",
 )

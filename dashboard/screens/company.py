@@ -9,7 +9,6 @@ from dashboard import charts, state
 from tracker import exports, views
 
 _SHOWN = "_company_shown"
-MONEY, PERCENT = state.MONEY, state.PERCENT
 TABS = ("By year", "Quarters", "Guidance", "Announcements")
 
 
@@ -118,9 +117,9 @@ def _quarters(ctx: state.Context, company: str, own: pd.DataFrame) -> None:
     st.dataframe(
         views.run_rate(quarters),
         hide_index=True,
-        column_config={
-            c: MONEY for c in ("latest_quarter_usd_bn", "run_rate_usd_bn", "trailing_4q_usd_bn")
-        },
+        column_config=dict.fromkeys(
+            ("latest_quarter_usd_bn", "run_rate_usd_bn", "trailing_4q_usd_bn"), state.MONEY
+        ),
         key="company_run_rate",
         placeholder="–",
     )
@@ -138,8 +137,8 @@ def _quarters(ctx: state.Context, company: str, own: pd.DataFrame) -> None:
                 hide_index=True,
                 column_config={
                     "period_start": st.column_config.DateColumn("Quarter from", format="YYYY-MM"),
-                    **{c: MONEY for c in ("capex", "revenue", "operating_cash_flow")},
-                    **{c: PERCENT for c in intensity.columns if c.endswith("%")},
+                    **{c: state.MONEY for c in ("capex", "revenue", "operating_cash_flow")},
+                    **{c: state.PERCENT for c in intensity.columns if c.endswith("%")},
                 },
                 key="company_intensity",
                 placeholder="–",
