@@ -314,6 +314,10 @@ def test_guidance_history_and_guided_vs_delivered(fixture_frame):
         (history.company == "Meta") & (history.period == "2025") & (history.kind == "guidance")
     ]
     assert list(meta["annual_mid_usd"]) == pytest.approx([62.5, 68, 69, 71])
+    # One line per period, kind and scope, the scope named by its label.
+    assert set(meta["series"]) == {"2025 guidance, Total capex"}
+    microsoft = history[history.company == "Microsoft"]
+    assert "FY2025 guidance, Data-center capex" in set(microsoft["series"])
     delivered = guided_vs_delivered(history).set_index(["company", "period"])
     row = delivered.loc[("Meta", "2025")]
     # First guidance mid 62.5, last 71, actual 72.22.

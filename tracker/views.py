@@ -444,7 +444,10 @@ def guidance_history(
     if as_of is not None:
         frame = frame[pd.to_datetime(frame["announced_on"]) <= pd.Timestamp(as_of)]
     usd = with_revisions(with_usd(frame, fx))
-    usd["series"] = usd["period"] + " " + usd["kind"] + " (" + usd["scope"] + ")"
+    # The legend and the export name the scope as the reader knows it ("Total capex"),
+    # not by its stored code.
+    scope = usd["scope"].map(Scope.labels()).fillna(usd["scope"])
+    usd["series"] = usd["period"] + " " + usd["kind"] + ", " + scope
     return usd.sort_values(["company", "series", "announced_on"])
 
 
