@@ -72,7 +72,7 @@ def comparison_table(headline: pd.DataFrame, measure: str = "mid") -> pd.DataFra
             comparable = (like[year] != "") & (like[year] == like[year - 1]) & (prev > 0)
             out[f"{year} YoY %"] = np.where(comparable, (wide[year] / prev - 1) * 100, np.nan)
     scopes = headline.groupby("company")["scope"].agg(lambda s: "/".join(sorted(set(s))))
-    out.insert(0, "measure", scopes.reindex(out.index).map(lambda s: Scope.labels().get(s, s)))
+    out.insert(0, "measure", scope_labels(scopes.reindex(out.index)))
     out.columns.name = None
     return out.reset_index()
 
@@ -436,6 +436,12 @@ def whats_new(figures: pd.DataFrame, since: date, as_of: date) -> pd.DataFrame:
     ]
 
 
+def scope_labels(scopes: pd.Series) -> pd.Series:
+    """Scope codes as the reader knows them ("total_capex" -> "Total capex"); any other
+    text (several scopes joined, say) as it is."""
+    return scopes.map(Scope.labels()).fillna(scopes)
+
+
 def guidance_history(
     frame: pd.DataFrame, as_of: date | None = None, fx: FxTable | None = None
 ) -> pd.DataFrame:
@@ -446,8 +452,7 @@ def guidance_history(
     usd = with_revisions(with_usd(frame, fx))
     # The legend and the export name the scope as the reader knows it ("Total capex"),
     # not by its stored code.
-    scope = usd["scope"].map(Scope.labels()).fillna(usd["scope"])
-    usd["series"] = usd["period"] + " " + usd["kind"] + ", " + scope
+    usd["series"] = usd["period"] + " " + usd["kind"] + ", " + scope_labels(usd["scope"])
     return usd.sort_values(["company", "series", "announced_on"])
 
 

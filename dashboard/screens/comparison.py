@@ -8,8 +8,14 @@ import streamlit as st
 
 from dashboard import state, tables
 from tracker import exports
-from tracker.views import basis_table, comparison_table, coverage_table, sources_table
-from tracker.vocab import Kind, Scope
+from tracker.views import (
+    basis_table,
+    comparison_table,
+    coverage_table,
+    scope_labels,
+    sources_table,
+)
+from tracker.vocab import Kind
 
 TABS = ("By year", "Sources", "Pledge, guidance and actual")
 
@@ -148,7 +154,7 @@ def _by_basis(ctx: state.Context) -> None:
         "scope and year."
     )
     basis = basis_table(ctx.view, ctx.by_basis, ctx.measure)
-    basis = basis.assign(scope=basis["scope"].map(Scope.labels()).fillna(basis["scope"]))
+    basis = basis.assign(scope=scope_labels(basis["scope"]))
     money = [k for k in Kind.values()] + ["actual vs guidance %"]
     st.dataframe(
         basis,
