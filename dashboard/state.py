@@ -1017,19 +1017,34 @@ def show_empty(message: str) -> None:
 
 
 # Column formats of the tables that show USD bn and percentages.
-MONEY = st.column_config.NumberColumn(format="%.2f")
-PERCENT = st.column_config.NumberColumn(format="%.1f %%")
+MONEY_FORMAT = "%.2f"
+PERCENT_FORMAT = "%.1f %%"
+MONEY = st.column_config.NumberColumn(format=MONEY_FORMAT)
+PERCENT = st.column_config.NumberColumn(format=PERCENT_FORMAT)
 
 
 def guided_vs_delivered_table(delivered: pd.DataFrame, key: str) -> None:
     """A company's :func:`tracker.views.guided_vs_delivered` rows, as Company and
-    Guidance history show them: USD bn, and how far the actual landed in percent."""
+    Guidance history show them: USD bn, how far the actual landed in percent, the scope
+    by its label and the headers in words."""
+    money = {
+        "first_guidance": "First guidance",
+        "last_guidance": "Last guidance",
+        "actual": "Actual",
+    }
+    percent = {"vs first %": "Actual vs first", "vs last %": "Actual vs last"}
     st.dataframe(
-        delivered,
+        delivered.assign(scope=views.scope_labels(delivered["scope"])),
         hide_index=True,
         column_config={
-            **{c: MONEY for c in ("first_guidance", "last_guidance", "actual")},
-            **{c: PERCENT for c in ("vs first %", "vs last %")},
+            "company": "Company",
+            "scope": "Scope",
+            "period": "Period",
+            **{c: st.column_config.NumberColumn(t, format=MONEY_FORMAT) for c, t in money.items()},
+            **{
+                c: st.column_config.NumberColumn(t, format=PERCENT_FORMAT)
+                for c, t in percent.items()
+            },
         },
         key=key,
         placeholder="–",

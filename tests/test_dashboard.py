@@ -882,7 +882,8 @@ def test_one_company_caches_hold_its_rows_alone(dash_env):
 def test_guidance_history_draws_one_tab_at_a_time(app: AppTest):
     """The chart is the open tab and no table is sent; "Guided vs delivered" draws the
     table alone: Meta 2025's first guidance 60-65 (mid 62.5), last 70-72 (mid 71),
-    actual 72.22, so +15.552 % and +1.718 % (72.22 / 62.5 - 1; 72.22 / 71 - 1)."""
+    actual 72.22, so +15.552 % and +1.718 % (72.22 / 62.5 - 1; 72.22 / 71 - 1). The
+    scope reads as its label and the headers in words."""
     open_page(app, "guidance")
     app.selectbox(key="guidance_company").set_value("Meta")
     ok(app.run())
@@ -897,6 +898,10 @@ def test_guidance_history_draws_one_tab_at_a_time(app: AppTest):
     assert meta_2025["actual"] == 72.22
     assert meta_2025["vs first %"] == pytest.approx(15.552)
     assert meta_2025["vs last %"] == pytest.approx(1.71831, abs=1e-4)
+    assert meta_2025["scope"] == "Total capex"
+    labels = {c: v.get("label") for c, v in json.loads(app.dataframe[0].proto.columns).items()}
+    assert labels["first_guidance"] == "First guidance"
+    assert labels["vs last %"] == "Actual vs last"
 
 
 def test_guided_vs_delivered_says_so_for_a_company_without_guidance(app: AppTest):
