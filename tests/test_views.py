@@ -161,6 +161,20 @@ def test_without_the_seed_companies_the_three_latest_are_compared(fixture_frame)
     assert default_comparison_ids(others.iloc[::-1]) == [15, 16, 21]
 
 
+def test_default_comparison_takes_what_is_known_at_the_as_of_date(fixture_frame):
+    """Only announcements made by the as-of date count. On 2025-06-30: Alibaba's pledge
+    #27, Microsoft's FY2025 guidance #2 and Meta's 2025 guidance of 2025-04-30 (#6, not
+    the later #7 and #8). On 2025-02-01 Alibaba's pledge (2025-02-24) is not yet known:
+    #2 and Meta's first 2025 guidance #5. Without the named companies on 2025-02-05,
+    Stargate's #29 (2025-01-21), then Alphabet's #11 and #12 (2025-02-04, by id); Amazon's
+    #17 and #18 (2025-02-06) are a day too late. Before any announcement: none."""
+    assert default_comparison_ids(fixture_frame, date(2025, 6, 30)) == [27, 2, 6]
+    assert default_comparison_ids(fixture_frame.iloc[::-1], date(2025, 2, 1)) == [2, 5]
+    others = fixture_frame[~fixture_frame["company"].isin(["Alibaba", "Microsoft", "Meta"])]
+    assert default_comparison_ids(others.iloc[::-1], date(2025, 2, 5)) == [29, 11, 12]
+    assert default_comparison_ids(fixture_frame, date(2024, 1, 1)) == []
+
+
 def test_compare_announcements_puts_pledge_and_plans_side_by_side(fixture_frame):
     figures = announcement_figures(fixture_frame, TODAY, FX)
     ids = default_comparison_ids(figures)
