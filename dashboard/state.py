@@ -315,6 +315,19 @@ def _default_comparison(url: str, version: tuple, as_of: date) -> tuple[int, ...
     return tuple(views.default_comparison_ids(_announcements(url, version), as_of))
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _listed(
+    url: str, version: tuple, companies: tuple[str, ...], countries: tuple[str, ...], limit: int
+) -> tuple[int, pd.DataFrame]:
+    """How many live announcements (of every date) the company and country filters keep,
+    and :func:`views.newest_linked` of them: once per filter, not on each run of the
+    Announcements page (at a million announcements 300 ms a run, mostly the revision
+    key of every row)."""
+    query = ViewQuery(companies=companies, countries=countries)
+    matching = _company_rows(url, version).chosen(query)
+    return len(matching), views.newest_linked(matching, limit)
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _company_announcements(
     url: str, version: tuple, as_of: date, companies: tuple[str, ...], countries: tuple[str, ...]
@@ -360,6 +373,7 @@ def clear_caches() -> None:
         _company_rows,
         _chosen,
         _company_announcements,
+        _listed,
         _filtered,
     ):
         cached.clear()
@@ -437,6 +451,13 @@ class Context:
         """Live announcements known at the as-of date, company and country filters only."""
         q = self.query
         return _company_announcements(self.url, self.version, q.as_of, q.companies, q.countries)
+
+    def listed(self, limit: int) -> tuple[int, pd.DataFrame]:
+        """How many live announcements of any date the company and country filters
+        keep, and the ``limit`` newest of them with their revision links (cached per
+        filter; read-only)."""
+        q = self.query
+        return _listed(self.url, self.version, q.companies, q.countries, limit)
 
     def reload(self) -> None:
         """Forget cached loads after a write (the version key changes anyway)."""

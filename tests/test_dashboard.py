@@ -695,6 +695,20 @@ def test_announcements_draw_one_tab_at_a_time(app: AppTest):
     assert not at.data_editor and at.selectbox(key="edit_id").value == 21
 
 
+def test_announcements_list_follows_the_company_filter_with_revision_links(app: AppTest):
+    """Meta's seven announcements of every date (#4-#10) of the 31, newest first: #10 and
+    #9 (both 2026-01-28, by id), then #8, which revises #7; #5, Meta's first 2025
+    guidance, revises nothing. The count is in the caption."""
+    at = open_page(app, "announcements")
+    at.sidebar.multiselect(key="f_companies").set_value(["Meta"])
+    ok(at.run())
+    (listed,) = frames(at)
+    assert listed["id"].tolist() == [10, 9, 8, 7, 6, 5, 4]
+    links = listed.set_index("id")["revises_id"]
+    assert (links[8], links[7], links[6]) == (7, 6, 5) and pd.isna(links[5])
+    assert "7 of 31 announcements match the company and country filters" in texts(at)
+
+
 def test_grid_edits_rows_and_shows_errors_per_row(app: AppTest):
     at = open_tab(open_page(app, "announcements"), "announcements_tab", "Edit in a grid")
     editor = at.data_editor[0]

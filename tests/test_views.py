@@ -28,6 +28,7 @@ from tracker.views import (
     figures_for,
     guidance_history,
     guided_vs_delivered,
+    newest_linked,
     programmes_table,
     quarterly_actuals,
     run_rate,
@@ -135,6 +136,21 @@ def test_revisions_are_linked_whatever_the_row_order(fixture_frame):
     pd.testing.assert_series_equal(
         linked["revises_id"].reset_index(drop=True), expected["revises_id"].reset_index(drop=True)
     )
+
+
+def test_newest_linked_lists_the_newest_with_the_whole_tables_links(fixture_frame):
+    """Meta's rows alone (in any order): the three newest are #10 and #9 (both
+    2026-01-28, by id) and #8 (2025-10-29), which revises #7 though #7 is not listed.
+    Of the whole table, each listed row's link is the one with_revisions gives."""
+    meta = fixture_frame[fixture_frame["company"] == "Meta"].sample(frac=1, random_state=5)
+    listed = newest_linked(meta, 3)
+    assert listed["id"].tolist() == [10, 9, 8]
+    assert listed["revises_id"].isna().tolist() == [True, True, False]
+    assert listed["revises_id"].iloc[2] == 7
+    every = newest_linked(fixture_frame, 31).set_index("id")["revises_id"]
+    expected = with_revisions(fixture_frame).set_index("id")["revises_id"]
+    pd.testing.assert_series_equal(every.sort_index(), expected)
+    assert newest_linked(fixture_frame, 31).iloc[0]["id"] == 21
 
 
 def test_a_supersedes_link_counts_once_its_announcement_is_known(fixture_frame):

@@ -198,6 +198,18 @@ def newest(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
     return frame.iloc[_dated_order(frame)[::-1][:limit]]
 
 
+def newest_linked(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The ``limit`` newest of ``frame`` (:func:`newest`), each with its revision link
+    (:func:`with_revisions`), found from the listed rows' revision groups only.
+
+    ``frame`` holds every row of its companies (any company and country filter, every
+    date): a revision group never spans two companies, so the links are those of the
+    whole table, and a filtered list reads its companies' rows alone."""
+    listed = newest(frame, limit)
+    linked = with_revisions(revision_related(frame, listed["id"]))
+    return linked.set_index("id").loc[listed["id"]].reset_index()
+
+
 def _amounts_text(values: np.ndarray) -> np.ndarray:
     """``f"{v:,.1f}"`` for every value, each distinct value (by its bits, so ``-0.0``
     and NaN stay as Python prints them) formatted once."""

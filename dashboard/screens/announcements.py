@@ -100,11 +100,7 @@ def render(ctx: state.Context) -> None:
     if frame.empty:
         state.show_empty("No announcements yet; add one or import a CSV.")
         return
-    matching = filter_rows(frame, replace(ctx.query, years=None))
-    newest = views.newest(matching, MAX_LISTED)
-    # Revision links of the listed rows, from their revision groups only.
-    linked = views.with_revisions(views.revision_related(frame, newest["id"]))
-    listed = linked.set_index("id").loc[newest["id"]].reset_index()
+    matching, listed = ctx.listed(MAX_LISTED)
     if not ctx.access.can_write:
         _list(frame, matching, listed)
         auth.read_only_notice(ctx.access)
@@ -125,18 +121,18 @@ def render(ctx: state.Context) -> None:
             _deleted(ctx)
 
 
-def _list(frame: pd.DataFrame, matching: pd.DataFrame, listed: pd.DataFrame) -> None:
-    """The newest matching announcements with their revision links, and a download of
-    every announcement."""
-    if len(listed) < len(matching):
+def _list(frame: pd.DataFrame, matching: int, listed: pd.DataFrame) -> None:
+    """The newest of the ``matching`` announcements with their revision links, and a
+    download of every announcement."""
+    if len(listed) < matching:
         st.caption(
-            f"The newest {len(listed):,} of {len(matching):,} announcements matching the "
+            f"The newest {len(listed):,} of {matching:,} announcements matching the "
             f"company and country filters ({len(frame):,} in all), newest first; filter by "
             "company to list and edit older ones, or download them all below."
         )
-    elif len(matching) < len(frame):
+    elif matching < len(frame):
         st.caption(
-            f"{len(matching):,} of {len(frame):,} announcements match the company and "
+            f"{matching:,} of {len(frame):,} announcements match the company and "
             "country filters, newest first."
         )
     shown = [c for c in views.LIST_COLUMNS if c in listed.columns] + ["version", "source_url"]
